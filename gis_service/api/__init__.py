@@ -1,0 +1,1 @@
+"""The HTTP API (versioned under ``/api/v1``)."""

@@ -1,0 +1,72 @@
+"""Dependencies of the routes: settings, a database session, the caller's role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from gis_service.db import repository
+from gis_service.db.repository import Principal
+from gis_service.errors import AuthenticationError, PermissionDeniedError
+from gis_service.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    """Return the settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Yield a session on the app's engine; the route commits what it writes."""
+    engine: Engine = request.app.state.engine
+    with Session(engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="API key issued by `schoolgis keys create`")
+
+
+def get_principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Return who is calling, from the bearer token.
+
+    Raises
+    ------
+    AuthenticationError
+        If there is no token or it is unknown or revoked.
+    """
+    if credentials is None:
+        msg = "this action needs an API key: send 'Authorization: Bearer <token>'"
+        raise AuthenticationError(msg)
+    principal = repository.principal_for_token(session, credentials.credentials)
+    if principal is None:
+        msg = "the API key is not valid (unknown or revoked)"
+        raise AuthenticationError(msg)
+    return principal
+
+
+def require_role(*roles: str) -> Callable[[Principal], Principal]:
+    """Return a dependency that admits callers holding one of ``roles`` (or ``admin``)."""
+    allowed = {*roles, "admin"}
+
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if principal.role not in allowed:
+            msg = f"role {principal.role!r} may not do this; needs one of {sorted(allowed)}"
+            raise PermissionDeniedError(msg)
+        return principal
+
+    return check
+
+
+RegistryEditorDep = Annotated[Principal, Depends(require_role("registry_editor"))]

@@ -1,0 +1,91 @@
+"""The ``schoolgis`` command: one entry point for every job of the service."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from gis_service.cli import db, district, keys
+from gis_service.cli.context import CliState
+from gis_service.errors import ServiceError
+
+app = typer.Typer(
+    name="schoolgis",
+    help="GIS enrolment and school-planning service (Vietnamese districts).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(district.app, name="district")
+app.add_typer(keys.app, name="keys")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", envvar="SCHOOLGIS_DATA_DIR", help="Folder of the embedded store."
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", envvar="DATABASE_URL", help="PostGIS URL (default: SpatiaLite)."
+        ),
+    ] = None,
+) -> None:
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    ctx.obj = CliState(overrides=overrides)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+) -> None:
+    """Run the HTTP service (the bundled district is loaded into an empty store)."""
+    import uvicorn
+
+    from gis_service.app import create_app
+
+    settings = ctx.ensure_object(CliState).settings()
+    typer.echo(f"store: {settings.store_url.split('@')[-1]}", err=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"invalid setting {where}: {first['msg']}"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def main() -> None:
+    """Run the command line; errors end as one line on stderr and a non-zero exit."""
+    try:
+        app(standalone_mode=False)
+    except (ServiceError, ValidationError, FileNotFoundError, OSError) as error:
+        sys.stderr.write(f"schoolgis: error: {_one_line(error)}\n")
+        sys.exit(1)
+    except SQLAlchemyError as error:
+        sys.stderr.write(f"schoolgis: store error: {_one_line(error.__cause__ or error)}\n")
+        sys.exit(1)
+    except typer.Abort:
+        sys.stderr.write("schoolgis: aborted\n")
+        sys.exit(1)
+    except (typer.BadParameter, typer.Exit) as error:
+        raise error from None

@@ -1,0 +1,43 @@
+"""``schoolgis keys``: API keys (bearer tokens) with a role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gis_service.cli.context import CliState, open_session
+from gis_service.db import repository
+from gis_service.db.models import ROLES
+from gis_service.errors import InvalidInputError
+
+app = typer.Typer(help="API keys: create and revoke.", no_args_is_help=True)
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="Who or what holds the key.")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+) -> None:
+    """Create an API key and print its token once (only its hash is stored)."""
+    if role not in ROLES:
+        msg = f"unknown role {role!r}; choose one of {', '.join(ROLES)}"
+        raise InvalidInputError(msg)
+    settings = ctx.ensure_object(CliState).settings()
+    with open_session(settings) as session:
+        token = repository.create_api_key(session, name=name, role=role)
+        session.commit()
+    typer.echo(token)
+
+
+@app.command()
+def revoke(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The key's name.")]
+) -> None:
+    """Revoke an API key."""
+    settings = ctx.ensure_object(CliState).settings()
+    with open_session(settings) as session:
+        repository.revoke_api_key(session, name)
+        session.commit()
+    typer.echo(f"revoked {name}")

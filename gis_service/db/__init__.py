@@ -1,0 +1,1 @@
+"""The registry store: ORM models, engines, migrations and every query."""

@@ -1,0 +1,63 @@
+"""Engines for the two backends: PostGIS (system of record) and a SpatiaLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pysqlite3.dbapi2 as sqlite_dbapi
+from geoalchemy2.admin.dialects.sqlite import init_spatialite
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+
+def is_sqlite(url: str) -> bool:
+    """Return whether ``url`` names a SQLite (SpatiaLite) store."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, *, spatialite_path: str | None = None) -> Engine:
+    """Create the engine for a store URL.
+
+    Parameters
+    ----------
+    url
+        ``postgresql+psycopg://...`` for PostGIS or ``sqlite:///FILE`` for SpatiaLite.
+    spatialite_path
+        Path of ``mod_spatialite``; required for SQLite URLs.
+
+    Returns
+    -------
+    Engine
+        With the spatial extension loaded on every connection.
+
+    Raises
+    ------
+    ValueError
+        If a SQLite URL is given without ``spatialite_path``.
+    """
+    if not is_sqlite(url):
+        return create_engine(url, plugins=["geoalchemy2"], pool_pre_ping=True)
+    if spatialite_path is None:
+        msg = "a SpatiaLite store needs the path of mod_spatialite"
+        raise ValueError(msg)
+    database = make_url(url).database
+    if database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, module=sqlite_dbapi)
+
+    @event.listens_for(engine, "connect")
+    def _load_spatialite(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, open transactions so SAVEPOINT and DDL behave.
+        dbapi_conn.isolation_level = None
+        dbapi_conn.enable_load_extension(True)
+        dbapi_conn.load_extension(spatialite_path)
+        dbapi_conn.enable_load_extension(False)
+        dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        init_spatialite(dbapi_conn, init_mode="WGS84")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine

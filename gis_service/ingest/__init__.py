@@ -1,0 +1,1 @@
+"""Loading data into the registry: districts from files, school lists in and out."""

@@ -1,0 +1,1 @@
+"""Admission zoning, placement, capacity and forecasts on plain arrays and GeoDataFrames."""

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+import shapely
 from pyproj import CRS, Transformer
 from scipy.spatial import cKDTree
-import shapely
 from shapely import Point, prepared
 from shapely.geometry.base import BaseGeometry
 
@@ -187,9 +188,11 @@ class _Locator:
 
 
 def _transform(geometry: BaseGeometry, transformer: Transformer) -> BaseGeometry:
-    transformed: BaseGeometry = shapely.transform(
-        geometry, transformer.transform, interleaved=False
-    )
+    def project(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    transformed: BaseGeometry = shapely.transform(geometry, project)
     return transformed
 
 
@@ -208,7 +211,7 @@ def _raw_position(check: _RowChecker) -> tuple[float, float] | None:
     if geometry is None or geometry.is_empty:
         check.fail("geometry", "invalid_geometry", "the row has no geometry")
         return None
-    if geometry.geom_type != "Point" or not geometry.is_valid:
+    if not isinstance(geometry, Point) or not geometry.is_valid:
         check.fail("geometry", "invalid_geometry", f"a school is a point, got {geometry.geom_type}")
         return None
     lon, lat = float(geometry.x), float(geometry.y)

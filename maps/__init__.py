@@ -1,0 +1,1 @@
+"""Folium pages built from core results."""

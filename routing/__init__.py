@@ -1,0 +1,1 @@
+"""Road-network distances: graphs from OSM, snapping, cost matrices, routes."""

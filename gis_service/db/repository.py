@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from shapely import MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
@@ -52,6 +53,14 @@ def utc(value: dt.datetime) -> dt.datetime:
 def now() -> dt.datetime:
     """Return the current time in UTC, to the microsecond."""
     return dt.datetime.now(dt.UTC)
+
+
+def _lon_lat(location: WKBElement) -> tuple[float, float]:
+    point = to_shape(location)
+    if not isinstance(point, Point):
+        msg = f"expected a stored point, got {point.geom_type}"
+        raise TypeError(msg)
+    return float(point.x), float(point.y)
 
 
 def _multipolygon(geometry: BaseGeometry) -> MultiPolygon:
@@ -208,8 +217,7 @@ def district_context(
     ).all()
     locations: dict[str, tuple[float, float]] = {}
     for code, location in stored:
-        point = to_shape(location)
-        locations[code] = (float(point.x), float(point.y))
+        locations[code] = _lon_lat(location)
     return DistrictContext(
         boundary=district.boundary,
         metric_epsg=district.metric_epsg,
@@ -265,12 +273,12 @@ def road_networks(session: Session, district_code: str) -> list[RoadNetworkRecor
 
 
 def _school_data(row: School) -> SchoolData:
-    point = to_shape(row.location)
+    lon, lat = _lon_lat(row.location)
     return SchoolData(
         code=row.code,
         name=row.name,
-        lon=float(point.x),
-        lat=float(point.y),
+        lon=lon,
+        lat=lat,
         level=row.level,
         level_inferred=row.level_inferred,
         ownership=row.ownership,
@@ -331,7 +339,7 @@ def _apply(row: School, data: SchoolData) -> None:
             row.enrolments.append(SchoolEnrolment(school_year=key[0], grade=key[1], pupils=pupils))
 
 
-def _schools_query() -> Select[tuple[School, str]]:
+def _schools_query() -> Select[School, str]:
     return select(School, District.code).join(District).options(selectinload(School.enrolments))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from geoalchemy2 import alembic_helpers
+from sqlalchemy import Connection
 
 from gis_service.db import models  # noqa: F401  (registers the tables)
 from gis_service.db.base import Base
@@ -27,10 +28,14 @@ def _include_object(
 ) -> bool:
     if type_ == "table" and name in SPATIALITE_TABLES:
         return False
-    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
+    return bool(
+        alembic_helpers.include_object(  # type: ignore[no-untyped-call]
+            obj, name, type_, reflected, compare_to
+        )
+    )
 
 
-def _configure(conn: object) -> None:
+def _configure(conn: Connection) -> None:
     context.configure(
         connection=conn,
         target_metadata=Base.metadata,

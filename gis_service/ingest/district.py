@@ -19,10 +19,11 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from gis_service.crs import estimate_metric_crs, to_wgs84
+from gis_service.crs import WGS84, estimate_metric_crs, to_wgs84
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError, RowProblem
 from gis_service.ingest.files import read_vector, sha256_of
@@ -79,7 +80,7 @@ class DistrictManifest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     district: _DistrictSection
-    boundary: _BoundarySection
+    boundary: _BoundarySection | None = None
     wards: _WardsSection
     schools: _SchoolsSection | None = None
     roads: _Section | None = None
@@ -314,11 +315,20 @@ def load_district(
         If a file is missing or unreadable, or a named column is absent.
     """
     manifest, base = read_manifest(manifest_path)
-    boundary_frame = to_wgs84(read_vector(base / manifest.boundary.file))
-    if len(boundary_frame) == 0:
-        msg = f"{manifest.boundary.file}: the boundary file is empty"
-        raise InvalidInputError(msg)
-    metric_crs = estimate_metric_crs(boundary_frame)
+    wards = _read_wards(manifest, base)
+    if manifest.boundary is None:
+        boundary = shapely.union_all([ward.boundary for ward in wards])
+        population = sum(w.population or 0 for w in wards) or None
+        population_year = manifest.wards.population_year
+    else:
+        boundary_frame = to_wgs84(read_vector(base / manifest.boundary.file))
+        if len(boundary_frame) == 0:
+            msg = f"{manifest.boundary.file}: the boundary file is empty"
+            raise InvalidInputError(msg)
+        boundary = boundary_frame.geometry.union_all()
+        population = _population(boundary_frame, manifest.boundary.population, 0)
+        population_year = manifest.boundary.population_year
+    metric_crs = estimate_metric_crs(gpd.GeoSeries([boundary], crs=WGS84))
     epsg = metric_crs.to_epsg()
     if epsg is None:  # pragma: no cover - UTM zones always have EPSG codes
         msg = f"no EPSG code for {metric_crs.to_string()}"
@@ -329,14 +339,13 @@ def load_district(
         province_code=manifest.district.province_code,
         province_name=manifest.district.province_name,
         metric_epsg=epsg,
-        population=_population(boundary_frame, manifest.boundary.population, 0),
-        population_year=manifest.boundary.population_year,
+        population=population,
+        population_year=population_year,
         source=manifest.district.source,
         loaded_at=repository.now(),
-        boundary=boundary_frame.geometry.union_all(),
+        boundary=boundary,
     )
     repository.save_district(session, district)
-    wards = _read_wards(manifest, base)
     repository.save_wards(session, district.code, wards)
     added, kept, outside, problems = _load_schools(
         session, manifest, base, district, class_size_cap=class_size_cap, actor=actor

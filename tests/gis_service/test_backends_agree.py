@@ -1,0 +1,61 @@
+"""SpatiaLite and PostGIS give the same answers to the same questions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gis_service.app import create_app
+from tests.conftest import STORES, Templates, make_store_settings
+
+QUERIES = [
+    "/api/v1/schools",
+    "/api/v1/schools?q=truong&limit=5&offset=3",
+    "/api/v1/schools?q=Tiểu học",
+    "/api/v1/schools?q=le quy don",
+    "/api/v1/schools?level=thpt",
+    "/api/v1/schools?ward=27139",
+    "/api/v1/schools?bbox=106.675,10.775,106.690,10.790",
+    "/api/v1/schools?status=closed",
+    "/api/v1/schools/79770005",
+    "/api/v1/wards",
+    "/api/v1/schools/nope",
+    "/api/v1/schools?bbox=1,2,3",
+]
+VOLATILE = {"updated_at", "changed_at", "loaded_at", "registered_at", "instance"}
+
+
+def _stable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
+
+
+@pytest.fixture
+def clients(templates: Templates, tmp_path: Path) -> Iterator[dict[str, TestClient]]:
+    with ExitStack() as stack:
+        found = {}
+        for kind in STORES:
+            settings_iter = make_store_settings(kind, templates, tmp_path / kind)
+            settings = next(settings_iter)
+            stack.callback(lambda it=settings_iter: next(it, None))
+            found[kind] = stack.enter_context(TestClient(create_app(settings)))
+        yield found
+
+
+def test_same_answers_on_both_stores(clients: dict[str, TestClient]) -> None:
+    for query in QUERIES:
+        answers = {kind: client.get(query) for kind, client in clients.items()}
+        statuses = {kind: a.status_code for kind, a in answers.items()}
+        assert len(set(statuses.values())) == 1, (query, statuses)
+        bodies = [_stable(a.json()) for a in answers.values()]
+        assert bodies[0] == bodies[1], query
+    assert clients["postgis"].get("/api/v1/health").json()["store"] == "postgresql"
+    assert clients["spatialite"].get("/api/v1/health").json()["store"] == "sqlite"

@@ -1,0 +1,115 @@
+"""The ``schoolgis`` command as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from gis_service.settings import Settings
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGIS_")}
+    env.pop("DATABASE_URL", None)
+    env["SCHOOLGIS_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url is not None:
+        env["DATABASE_URL"] = settings.database_url
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gis_service", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_district_list_and_keys(settings: Settings) -> None:
+    env = _env(settings)
+    listed = _run(["district", "list"], env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.strip() == "770\tQuận 3\tEPSG:32648"
+    created = _run(["keys", "create", "--name", "office", "--role", "registry_editor"], env)
+    assert created.returncode == 0, created.stderr
+    assert len(created.stdout.strip()) >= 40
+    again = _run(["keys", "create", "--name", "office", "--role", "registry_editor"], env)
+    assert again.returncode == 1
+    assert again.stderr == "schoolgis: error: an API key named 'office' already exists\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["keys", "create", "--name", "x", "--role", "boss"], "unknown role 'boss'"),
+        (["district", "load", "/nonexistent/district.toml"], "no such district manifest"),
+        (["--database-url", "mysql://x/y", "district", "list"], "invalid setting database_url"),
+    ],
+)
+def test_errors_are_one_line_on_stderr(settings: Settings, args: list[str], message: str) -> None:
+    result = _run(args, _env(settings))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("schoolgis: error: ")
+    assert message in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_starts_with_the_bundled_district(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGIS_")}
+    env.pop("DATABASE_URL", None)
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gis_service",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"{base}/api/v1/schools", timeout=5)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "the service did not start in 60 s"
+                time.sleep(0.2)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["numberMatched"] == 27
+        assert "Trường tiểu học Nguyễn Thái Sơn" in {
+            f["properties"]["name"] for f in body["features"]
+        }
+        assert httpx.get(f"{base}/docs", timeout=5).status_code == 200
+        assert (tmp_path / "d" / "schoolgis.sqlite").is_file()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stderr:
+            process.stderr.close()

@@ -132,8 +132,8 @@ def school_feature(data: SchoolData, record: SchoolRecord | None = None) -> Scho
     )
 
 
-class SchoolCreate(BaseModel):
-    """A new school. ``lon``/``lat`` are EPSG:4326 degrees; a blank code gets the next free one.
+class _SchoolFields(BaseModel):
+    """Optional fields of a school.
 
     ``level``, ``ownership`` and ``status`` accept codes (``tieu_hoc``) or Vietnamese names
     (``Tiểu học``), with or without diacritics.
@@ -141,45 +141,36 @@ class SchoolCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    level: str | None = Field(default=None, max_length=50)
+    ownership: str | None = Field(default=None, max_length=50)
+    address: str | None = Field(default=None, max_length=500)
+    ward_code: str | None = Field(default=None, max_length=16)
+    first_grade_classes: int | None = None
+    class_size_cap: int | None = None
+    status: str | None = Field(default=None, max_length=50)
+    phone: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=200)
+    website: str | None = Field(default=None, max_length=300)
+    source: str | None = Field(default=None, max_length=500)
+    last_verified: dt.date | None = None
+
+
+class SchoolCreate(_SchoolFields):
+    """A new school. ``lon``/``lat`` are EPSG:4326 degrees; a blank code gets the next free one."""
+
     code: str | None = Field(default=None, max_length=32, pattern=r"^[0-9A-Za-z_.-]+$")
     name: str = Field(min_length=1, max_length=300)
     lon: float
     lat: float
-    level: str | None = Field(default=None, max_length=50)
-    ownership: str | None = Field(default=None, max_length=50)
-    address: str | None = Field(default=None, max_length=500)
-    ward_code: str | None = Field(default=None, max_length=16)
-    first_grade_classes: int | None = None
-    class_size_cap: int | None = None
-    status: str | None = Field(default=None, max_length=50)
-    phone: str | None = Field(default=None, max_length=64)
-    email: str | None = Field(default=None, max_length=200)
-    website: str | None = Field(default=None, max_length=300)
-    source: str | None = Field(default=None, max_length=500)
-    last_verified: dt.date | None = None
     enrolment: list[EnrolmentModel] = Field(default_factory=list, max_length=500)
 
 
-class SchoolUpdate(BaseModel):
+class SchoolUpdate(_SchoolFields):
     """Changes to a school: only the fields sent are changed (``null`` clears a field)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str | None = Field(default=None, min_length=1, max_length=300)
     lon: float | None = None
     lat: float | None = None
-    level: str | None = Field(default=None, max_length=50)
-    ownership: str | None = Field(default=None, max_length=50)
-    address: str | None = Field(default=None, max_length=500)
-    ward_code: str | None = Field(default=None, max_length=16)
-    first_grade_classes: int | None = None
-    class_size_cap: int | None = None
-    status: str | None = Field(default=None, max_length=50)
-    phone: str | None = Field(default=None, max_length=64)
-    email: str | None = Field(default=None, max_length=200)
-    website: str | None = Field(default=None, max_length=300)
-    source: str | None = Field(default=None, max_length=500)
-    last_verified: dt.date | None = None
     enrolment: list[EnrolmentModel] | None = Field(default=None, max_length=500)
 
 

@@ -386,6 +386,21 @@ class SchoolFilter:
     bbox: tuple[float, float, float, float] | None = None
     q: str | None = None
 
+    def matches(self, school: SchoolData) -> bool:
+        """Return whether ``school`` passes the filters (used on past states of the registry)."""
+        if self.level is not None and school.level != self.level:
+            return False
+        if self.ward_code is not None and school.ward_code != self.ward_code:
+            return False
+        if self.status is not None and school.status != self.status:
+            return False
+        if self.bbox is not None and not box(*self.bbox).intersects(Point(school.lon, school.lat)):
+            return False
+        if self.q is None or not self.q.strip() or school.code == self.q.strip():
+            return True
+        name = fold_text(school.name)
+        return all(word in name for word in fold_text(self.q).split())
+
 
 def list_schools(
     session: Session, where: SchoolFilter, *, limit: int | None = None, offset: int = 0

@@ -113,3 +113,18 @@ def test_serve_starts_with_the_bundled_district(tmp_path: Path) -> None:
         process.wait(timeout=30)
         if process.stderr:
             process.stderr.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["district", "bogus"], "No such command 'bogus'"),
+        (["keys", "create", "--name", "x"], "Missing option '--role'"),
+        (["serve", "--port", "http"], "Invalid value for '--port'"),
+    ],
+)
+def test_usage_errors_are_one_line(settings: Settings, args: list[str], message: str) -> None:
+    result = _run(args, _env(settings))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert message in result.stderr

@@ -84,7 +84,9 @@ def list_schools(
     )
     if as_of is not None:
         when = as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
-        states = repository.schools_as_of(session, district.code, when)
+        states = [
+            s for s in repository.schools_as_of(session, district.code, when) if where.matches(s)
+        ]
         page = states[offset : offset + limit]
         return SchoolCollection(
             features=[school_feature(s) for s in page],

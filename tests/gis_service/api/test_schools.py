@@ -152,3 +152,19 @@ def test_district_and_wards(client: TestClient) -> None:
 def test_openapi_docs_load(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     assert "/api/v1/schools" in client.get("/openapi.json").json()["paths"]
+
+
+def test_as_of_now_filters_like_the_live_registry(client: TestClient) -> None:
+    later = "2100-01-01T00:00:00Z"
+    for params in [
+        {},
+        {"level": "thcs"},
+        {"ward": "27124"},
+        {"q": "truong tieu hoc"},
+        {"bbox": "106.675,10.775,106.690,10.790"},
+        {"q": "79770003"},
+    ]:
+        live = client.get("/api/v1/schools", params=params).json()
+        past = client.get("/api/v1/schools", params={**params, "as_of": later}).json()
+        assert [f["id"] for f in past["features"]] == [f["id"] for f in live["features"]], params
+        assert past["numberMatched"] == live["numberMatched"]

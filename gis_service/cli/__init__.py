@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gis_service.cli import db, district, keys
+from gis_service.cli import db, district, keys, schools
 from gis_service.cli.context import CliState
 from gis_service.errors import ServiceError
 
@@ -24,6 +24,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(district.app, name="district")
 app.add_typer(keys.app, name="keys")
+app.add_typer(schools.app, name="schools")
 
 
 @app.callback()
@@ -76,16 +77,21 @@ def _one_line(error: BaseException) -> str:
 
 def main() -> None:
     """Run the command line; errors end as one line on stderr and a non-zero exit."""
+    args = sys.argv[1:] or ["--help"]
     try:
-        app(standalone_mode=False)
-    except (ServiceError, ValidationError, FileNotFoundError, OSError) as error:
+        code = app(args, prog_name="schoolgis", standalone_mode=False)
+    except typer.TyperException as error:
+        formatter = getattr(error, "format_message", None)
+        message = (formatter() if callable(formatter) else str(error)).rstrip(".")
+        sys.stderr.write(f"schoolgis: usage error: {message} (see schoolgis --help)\n")
+        sys.exit(2)
+    except typer.Abort:
+        sys.stderr.write("schoolgis: aborted\n")
+        sys.exit(1)
+    except (ServiceError, ValidationError, OSError) as error:
         sys.stderr.write(f"schoolgis: error: {_one_line(error)}\n")
         sys.exit(1)
     except SQLAlchemyError as error:
         sys.stderr.write(f"schoolgis: store error: {_one_line(error.__cause__ or error)}\n")
         sys.exit(1)
-    except typer.Abort:
-        sys.stderr.write("schoolgis: aborted\n")
-        sys.exit(1)
-    except (typer.BadParameter, typer.Exit) as error:
-        raise error from None
+    sys.exit(code if isinstance(code, int) else 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyogrio
 import pysqlite3.dbapi2 as sqlite_dbapi
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy import Engine, create_engine, event
@@ -41,6 +42,10 @@ def make_engine(url: str, *, spatialite_path: str | None = None) -> Engine:
     if spatialite_path is None:
         msg = "a SpatiaLite store needs the path of mod_spatialite"
         raise ValueError(msg)
+    # This process is about to load the system mod_spatialite; GDAL's SQLite drivers
+    # (GeoPackage) would load GDAL's own SpatiaLite beside it, and the two PROJ copies crash
+    # the process when a GeoPackage is closed. GDAL needs no SpatiaLite for our files.
+    pyogrio.set_gdal_config_options({"SPATIALITE_LOAD": "NO"})
     database = make_url(url).database
     if database:
         Path(database).parent.mkdir(parents=True, exist_ok=True)

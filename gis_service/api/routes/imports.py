@@ -1,0 +1,130 @@
+"""School lists in and out (import, export) and the registry's data-quality report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+
+from gis_service.api.deps import RegistryEditorDep, SessionDep, SettingsDep
+from gis_service.api.problems import PROBLEM_JSON
+from gis_service.db import repository
+from gis_service.errors import InvalidInputError
+from gis_service.ingest.schools_file import export_schools, import_schools
+from gis_service.quality import STALE_AFTER_DAYS, quality_report
+
+router = APIRouter(tags=["import and quality"])
+
+#: The largest school file an upload may be (bytes).
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+_EXPORT_TYPES = {
+    "csv": ("csv", "text/csv; charset=utf-8"),
+    "geojson": ("geojson", "application/geo+json"),
+    "gpkg": ("gpkg", "application/geopackage+sqlite3"),
+}
+
+
+def _upload_name(filename: str | None) -> str:
+    """Return a safe file name that keeps the upload's name and suffix."""
+    name = re.sub(r"[^\w.\-]+", "_", Path(filename or "").name).lstrip(".")
+    return name or "upload"
+
+
+@router.post("/schools/import", response_model=None)
+def import_school_file(
+    *,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: RegistryEditorDep,
+    file: UploadFile,
+    dry_run: Annotated[bool, Query(description="Check the file only; write nothing.")] = False,
+) -> dict[str, Any] | JSONResponse:
+    """Import a CSV, GeoJSON or GeoPackage school list (role ``registry_editor``).
+
+    Every row is validated first; when any row is rejected nothing is written and the answer
+    is a 422 problem with one error per problem and the full report.
+    """
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        msg = f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+        raise InvalidInputError(msg)
+    district = repository.get_district(session, settings.district_code)
+    with tempfile.TemporaryDirectory(prefix="schoolgis-import-") as folder:
+        path = Path(folder) / _upload_name(file.filename)
+        path.write_bytes(data)
+        report = import_schools(
+            session,
+            path,
+            district_code=district.code,
+            class_size_cap=settings.class_size_cap,
+            actor=principal.name,
+            dry_run=dry_run,
+        )
+    if report.written:
+        session.commit()
+    body = report.to_json()
+    if not report.rejected:
+        return body
+    detail = f"{len(report.rejected_rows)} of {report.rows_read} rows rejected; nothing was written"
+    problem = {
+        "type": "about:blank",
+        "title": "Invalid input",
+        "status": 422,
+        "detail": detail,
+        "instance": request.url.path,
+        "errors": [
+            {"pointer": f"row {p.row}, column {p.column}", "detail": p.detail}
+            for p in report.rejected
+        ],
+        "report": body,
+    }
+    return JSONResponse(problem, status_code=422, media_type=PROBLEM_JSON)
+
+
+@router.get("/schools/export")
+def export_school_file(
+    session: SessionDep,
+    settings: SettingsDep,
+    file_format: Annotated[
+        Literal["csv", "geojson", "gpkg"], Query(alias="format", description="csv, geojson, gpkg")
+    ] = "csv",
+) -> Response:
+    """Every school of the district as a file that imports back without a change."""
+    district = repository.get_district(session, settings.district_code)
+    suffix, media_type = _EXPORT_TYPES[file_format]
+    name = f"schools-{district.code}.{suffix}"
+    with tempfile.TemporaryDirectory(prefix="schoolgis-export-") as folder:
+        path = Path(folder) / name
+        export_schools(session, path, district_code=district.code)
+        content = path.read_bytes()
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/quality")
+def read_quality(
+    session: SessionDep,
+    settings: SettingsDep,
+    stale_after_days: Annotated[
+        int, Query(ge=0, le=36_500, description="days after which a verification is too old")
+    ] = STALE_AFTER_DAYS,
+) -> dict[str, Any]:
+    """How live, clean and complete the district's school records are."""
+    district = repository.get_district(session, settings.district_code)
+    report = quality_report(
+        session,
+        district_code=district.code,
+        today=dt.date.today(),
+        stale_after_days=stale_after_days,
+    )
+    return report.to_json()

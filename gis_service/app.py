@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from gis_service import __version__
 from gis_service.api.problems import install_problem_handlers
-from gis_service.api.routes import districts, health, imports, schools
+from gis_service.api.routes import districts, forecasts, health, imports, schools
 from gis_service.settings import Settings
 from gis_service.store import open_engine, prepare_store
 
@@ -37,6 +37,12 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     install_problem_handlers(app)
-    for router in (imports.router, schools.router, districts.router, health.router):
+    for router in (
+        imports.router,
+        schools.router,
+        districts.router,
+        forecasts.router,
+        health.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app

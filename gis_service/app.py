@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from gis_service import __version__
 from gis_service.api.problems import install_problem_handlers
-from gis_service.api.routes import districts, forecasts, health, imports, schools
+from gis_service.api.routes import districts, forecasts, health, imports, routing, schools
+from gis_service.networks import NetworkStore
 from gis_service.settings import Settings
 from gis_service.store import open_engine, prepare_store
 
@@ -24,6 +25,8 @@ def create_app(settings: Settings) -> FastAPI:
         engine = open_engine(settings)
         prepare_store(engine, settings)
         app.state.engine = engine
+        # each district's road network is built or read from its cache on first use
+        app.state.networks = NetworkStore(settings)
         try:
             yield
         finally:
@@ -39,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     for router in (
         imports.router,
+        routing.router,
         schools.router,
         districts.router,
         forecasts.router,

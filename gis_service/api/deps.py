@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gis_service.db import repository
 from gis_service.db.repository import Principal
 from gis_service.errors import AuthenticationError, PermissionDeniedError
+from gis_service.networks import NetworkStore
 from gis_service.settings import Settings
 
 
@@ -29,8 +30,15 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_networks(request: Request) -> NetworkStore:
+    """Return the app's road networks (each district's is loaded on first use)."""
+    networks: NetworkStore = request.app.state.networks
+    return networks
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+NetworkDep = Annotated[NetworkStore, Depends(get_networks)]
 
 _bearer = HTTPBearer(auto_error=False, description="API key issued by `schoolgis keys create`")
 

@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gis_service.cli import db, district, forecast, keys, schools
+from gis_service.cli import db, district, forecast, keys, network, schools
 from gis_service.cli.context import CliState
 from gis_service.errors import ServiceError
 
@@ -25,7 +25,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(district.app, name="district")
 app.add_typer(keys.app, name="keys")
 app.add_typer(schools.app, name="schools")
+app.add_typer(network.app, name="network")
 app.add_typer(forecast.app, name="forecast")
+app.command("distances")(network.distances)
 
 
 @app.callback()

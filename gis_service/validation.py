@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 from shapely import Point, prepared
 from shapely.geometry.base import BaseGeometry
 
-from gis_service.errors import RowProblem
+from gis_service.errors import InvalidInputError, RowProblem
 from gis_service.records import SchoolData
 from gis_service.settings import DEFAULT_CLASS_SIZE_CAP
 from gis_service.text import fold_text, normalize_text
@@ -59,6 +59,23 @@ def _vocabulary(words: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
 LEVELS = _vocabulary(_LEVEL_WORDS)
 OWNERSHIPS = _vocabulary(_OWNERSHIP_WORDS)
 STATUSES = _vocabulary(_STATUS_WORDS)
+
+
+def choice_code(value: str | None, vocabulary: Mapping[str, str], *, field: str) -> str | None:
+    """Return the code a user's word stands for (``"Tiểu học"`` -> ``"tieu_hoc"``).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``value`` is not a word of ``vocabulary``; ``field`` names it in the message.
+    """
+    if value is None:
+        return None
+    code = vocabulary.get(fold_text(value))
+    if code is None:
+        msg = f"{field} {value!r} is not one of {sorted(set(vocabulary.values()))}"
+        raise InvalidInputError(msg)
+    return code
 
 
 @dataclass(frozen=True, slots=True)

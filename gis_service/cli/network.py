@@ -17,8 +17,7 @@ from gis_service.crs import WGS84, to_wgs84
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError
 from gis_service.ingest.files import read_vector
-from gis_service.text import fold_text
-from gis_service.validation import LEVELS
+from gis_service.validation import LEVELS, choice_code
 
 if TYPE_CHECKING:
     from routing import RoadNetwork
@@ -162,7 +161,9 @@ def distances(  # noqa: PLR0917 - typer reads the options from the signature
     with open_session(settings) as session:
         place = NetworkStore(settings).for_district(session, district)
         where = repository.SchoolFilter(
-            district_code=place.district.code, status="open", level=_level_code(level)
+            district_code=place.district.code,
+            status="open",
+            level=choice_code(level, LEVELS, field="level"),
         )
         schools = [r.data for r in repository.list_schools(session, where)[0]]
     x, y = place.network.lonlat_to_xy(points.x.to_numpy(), points.y.to_numpy())
@@ -191,16 +192,6 @@ def distances(  # noqa: PLR0917 - typer reads the options from the signature
         f"{reached:,} origins reach a school; written to {output} "
         f"in {time.perf_counter() - started:.1f} s"
     )
-
-
-def _level_code(level: str | None) -> str | None:
-    if level is None:
-        return None
-    code = LEVELS.get(fold_text(level))
-    if code is None:
-        msg = f"level {level!r} is not one of {sorted(set(LEVELS.values()))}"
-        raise InvalidInputError(msg)
-    return code
 
 
 def _distance_table(

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
-import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -29,6 +26,7 @@ from gis_service.db.models import ApiKey, RoadNetwork, School, SchoolHistory
 from gis_service.errors import ConflictError, InvalidInputError, StoreError
 from gis_service.settings import Settings
 from gis_service.store import open_engine
+from tests.cli import run_schoolgis
 from tests.conftest import Templates, make_store_settings
 
 NGUYEN_THAI_SON = "osm:node/3638351702"
@@ -325,39 +323,18 @@ def test_a_sqlite_file_that_is_not_a_store_is_refused(engine: Engine, tmp_path: 
 # --- the command line -------------------------------------------------------------------
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGIS_")}
-    env.pop("DATABASE_URL", None)
-    env["SCHOOLGIS_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url is not None:
-        env["DATABASE_URL"] = settings.database_url
-    return env
-
-
-def _schoolgis(args: list[str], settings: Settings) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("schoolgis")), *args],
-        env=_env(settings),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_cli_backup_and_restore(
     settings: Settings, engine: Engine, backup_path: Path, store_kind: str
 ) -> None:
     _enrich(engine)
     before = _snapshot(engine)
     engine.dispose()
-    written = _schoolgis(["db", "backup", str(backup_path)], settings)
+    written = run_schoolgis(["db", "backup", str(backup_path)], settings)
     assert written.returncode == 0, written.stderr
     assert written.stdout.startswith(f"backup written to {backup_path} (")
     assert "27 schools, schema 0001" in written.stdout
 
-    again = _schoolgis(["db", "backup", str(backup_path)], settings)
+    again = run_schoolgis(["db", "backup", str(backup_path)], settings)
     assert again.returncode == 1
     assert (
         again.stderr
@@ -367,14 +344,14 @@ def test_cli_backup_and_restore(
     _change(engine)
     changed = _snapshot(engine)
     engine.dispose()
-    unconfirmed = _schoolgis(["db", "restore", str(backup_path)], settings)
+    unconfirmed = run_schoolgis(["db", "restore", str(backup_path)], settings)
     assert unconfirmed.returncode == 1
     assert unconfirmed.stderr.count("\n") == 1
     assert "pass --yes" in unconfirmed.stderr
     assert _snapshot(engine) == changed
 
     engine.dispose()
-    restored = _schoolgis(["db", "restore", "--yes", str(backup_path)], settings)
+    restored = run_schoolgis(["db", "restore", "--yes", str(backup_path)], settings)
     assert restored.returncode == 0, restored.stderr
     assert restored.stdout.startswith(f"restored {backup_path} (")
     assert "27 schools" in restored.stdout
@@ -382,7 +359,7 @@ def test_cli_backup_and_restore(
 
     bad = backup_path.with_name("bad" + backup_path.suffix)
     bad.write_bytes(b"not a backup")
-    refused = _schoolgis(["db", "restore", "-y", str(bad)], settings)
+    refused = run_schoolgis(["db", "restore", "-y", str(bad)], settings)
     assert refused.returncode == 1
     assert refused.stderr.startswith("schoolgis: error: ")
     assert refused.stderr.count("\n") == 1

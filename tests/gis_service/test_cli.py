@@ -13,37 +13,21 @@ import httpx2 as httpx
 import pytest
 
 from gis_service.settings import Settings
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGIS_")}
-    env.pop("DATABASE_URL", None)
-    env["SCHOOLGIS_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url is not None:
-        env["DATABASE_URL"] = settings.database_url
-    return env
-
-
-def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gis_service", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.cli import run_schoolgis
 
 
 def test_district_list_and_keys(settings: Settings) -> None:
-    env = _env(settings)
-    listed = _run(["district", "list"], env)
+    listed = run_schoolgis(["district", "list"], settings)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.strip() == "770\tQuận 3\tEPSG:32648"
-    created = _run(["keys", "create", "--name", "office", "--role", "registry_editor"], env)
+    created = run_schoolgis(
+        ["keys", "create", "--name", "office", "--role", "registry_editor"], settings
+    )
     assert created.returncode == 0, created.stderr
     assert len(created.stdout.strip()) >= 40
-    again = _run(["keys", "create", "--name", "office", "--role", "registry_editor"], env)
+    again = run_schoolgis(
+        ["keys", "create", "--name", "office", "--role", "registry_editor"], settings
+    )
     assert again.returncode == 1
     assert again.stderr == "schoolgis: error: an API key named 'office' already exists\n"
 
@@ -57,7 +41,7 @@ def test_district_list_and_keys(settings: Settings) -> None:
     ],
 )
 def test_errors_are_one_line_on_stderr(settings: Settings, args: list[str], message: str) -> None:
-    result = _run(args, _env(settings))
+    result = run_schoolgis(args, settings)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("schoolgis: error: ")
@@ -124,7 +108,7 @@ def test_serve_starts_with_the_bundled_district(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_are_one_line(settings: Settings, args: list[str], message: str) -> None:
-    result = _run(args, _env(settings))
+    result = run_schoolgis(args, settings)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert message in result.stderr

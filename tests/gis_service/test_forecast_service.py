@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +29,7 @@ from gis_service.forecasting import (
     next_school_year,
 )
 from gis_service.settings import Settings
+from tests.cli import run_schoolgis
 
 WARD_8 = "27121"
 NGUYEN_THAI_SON = "79770006"  # the only primary school of Phường 8 in the bundled registry
@@ -203,33 +201,12 @@ def test_a_manifest_with_a_development(tmp_path: Path, session: Session) -> None
     )
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGIS_")}
-    env.pop("DATABASE_URL", None)
-    env["SCHOOLGIS_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url is not None:
-        env["DATABASE_URL"] = settings.database_url
-    return env
-
-
-def _run(args: list[str], settings: Settings, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gis_service", *args],
-        env=_env(settings),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_cli_run_prints_the_wards_and_writes_json(settings: Settings, tmp_path: Path) -> None:
     out = tmp_path / "forecast.json"
-    result = _run(
+    result = run_schoolgis(
         ["forecast", "run", "--first-year", "2027", "--years", "3", "--output", str(out)],
         settings,
-        tmp_path,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -240,16 +217,16 @@ def test_cli_run_prints_the_wards_and_writes_json(settings: Settings, tmp_path: 
     assert payload["years"] == [2027, 2028, 2029]
     assert len(payload["items_by_year"]["2028"]) == 14
     assert payload["inputs"][0]["as_of"] == "2019-04-01"
-    bad = _run(["forecast", "run", "--level", "zone"], settings, tmp_path)
+    bad = run_schoolgis(["forecast", "run", "--level", "zone"], settings, cwd=tmp_path)
     assert bad.returncode == 2
     assert "zones are not published" in bad.stderr
 
 
 def test_cli_report_writes_a_self_contained_page(settings: Settings, tmp_path: Path) -> None:
-    result = _run(
+    result = run_schoolgis(
         ["forecast", "report", "--first-year", "2027", "--output", "report.html"],
         settings,
-        tmp_path,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert "14 wards, 7 primary schools" in result.stdout

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from gis_service.ingest.schools_file import (
 from gis_service.quality import COMPLETENESS_FIELDS, assess_quality, quality_report
 from gis_service.records import SchoolData
 from gis_service.settings import Settings
+from tests.cli import cli_env
 
 DISTRICT = "770"
 TRUONG_QUYEN = "79770020"  # Trường Tiểu học Trương Quyền, Phường 13 (OSM way 289444668)
@@ -589,19 +589,11 @@ def test_assess_quality_of_no_schools() -> None:
 # --- command line ---------------------------------------------------------------------------
 
 
-def _cli_env(settings: Settings) -> dict[str, str]:
-    return {
-        "SCHOOLGIS_DATA_DIR": str(settings.data_dir),
-        "DATABASE_URL": settings.database_url or "",
-        "SCHOOLGIS_DATABASE_URL": settings.database_url or "",
-    }
-
-
 def test_cli_import_export_and_quality(
     settings: Settings, session: Session, tmp_path: Path
 ) -> None:
     runner = CliRunner()
-    env = _cli_env(settings)
+    env = cli_env(settings)
     good = _good_file(session, tmp_path / "good.csv")
     session.rollback()
 
@@ -652,14 +644,14 @@ def test_cli_rejected_import_fails_and_writes_nothing(
             ["Trường Xa", repr(out_lon), repr(out_lat)],
         ],
     )
-    result = CliRunner().invoke(cli_app, ["schools", "import", str(path)], env=_cli_env(settings))
+    result = CliRunner().invoke(cli_app, ["schools", "import", str(path)], env=cli_env(settings))
     assert result.exit_code == 1
     assert isinstance(result.exception, InvalidInputError)
     assert "row 2, column lat: outside_district — " in result.stdout
 
     process = subprocess.run(
         [sys.executable, "-m", "gis_service", "schools", "import", str(path)],
-        env={**os.environ, **_cli_env(settings)},
+        env=cli_env(settings),
         capture_output=True,
         text=True,
         check=False,

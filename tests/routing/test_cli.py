@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 
 from gis_service.settings import Settings
-
-
-def _run(args: list[str], settings: Settings) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGIS_")}
-    env.pop("DATABASE_URL", None)
-    env["SCHOOLGIS_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url is not None:
-        env["DATABASE_URL"] = settings.database_url
-    return subprocess.run(
-        [sys.executable, "-m", "gis_service", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+from tests.cli import run_schoolgis
 
 
 def test_network_build_then_distances(settings: Settings, tmp_path: Path) -> None:
-    built = _run(["network", "build"], settings)
+    built = run_schoolgis(["network", "build"], settings)
     assert built.returncode == 0, built.stderr
     assert "district 770: 6,402 nodes, 16,343 edges, EPSG:32648" in built.stdout
     assert "walk:" in built.stdout
@@ -41,7 +23,7 @@ def test_network_build_then_distances(settings: Settings, tmp_path: Path) -> Non
         encoding="utf-8",
     )
     out = tmp_path / "out" / "matrix.parquet"
-    result = _run(
+    result = run_schoolgis(
         ["distances", str(origins), str(out), "--mode", "motorbike", "--k", "3"], settings
     )
     assert result.returncode == 0, result.stderr
@@ -61,11 +43,11 @@ def test_network_build_then_distances(settings: Settings, tmp_path: Path) -> Non
     river = table[table["origin_id"] == "river"]
     assert list(river["status"]) == ["off_network"]
     csv = tmp_path / "matrix.csv"
-    again = _run(["distances", str(origins), str(csv), "--cutoff-m", "800"], settings)
+    again = run_schoolgis(["distances", str(origins), str(csv), "--cutoff-m", "800"], settings)
     assert again.returncode == 0, again.stderr
     walk = pd.read_csv(csv)
     assert (walk.loc[walk["status"] == "ok", "distance_m"] <= 800).all()
-    bad = _run(["distances", str(origins), str(tmp_path / "m.xlsx")], settings)
+    bad = run_schoolgis(["distances", str(origins), str(tmp_path / "m.xlsx")], settings)
     assert bad.returncode == 1
     assert (
         bad.stderr

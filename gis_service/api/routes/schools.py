@@ -20,7 +20,7 @@ from gis_service.api.schemas import (
 )
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError
-from gis_service.validation import LEVELS, STATUSES
+from gis_service.validation import LEVELS, STATUSES, choice_code
 
 router = APIRouter(prefix="/schools", tags=["schools"])
 
@@ -45,18 +45,6 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
     return min_lon, min_lat, max_lon, max_lat
 
 
-def _code(value: str | None, vocabulary: dict[str, str], name: str) -> str | None:
-    if value is None:
-        return None
-    from gis_service.text import fold_text
-
-    code = vocabulary.get(fold_text(value))
-    if code is None:
-        msg = f"{name} {value!r} is not one of {sorted(set(vocabulary.values()))}"
-        raise InvalidInputError(msg)
-    return code
-
-
 @router.get("", response_model_by_alias=True)
 def list_schools(
     session: SessionDep,
@@ -76,9 +64,9 @@ def list_schools(
     district = repository.get_district(session, settings.district_code)
     where = repository.SchoolFilter(
         district_code=district.code,
-        level=_code(level, LEVELS, "level"),
+        level=choice_code(level, LEVELS, field="level"),
         ward_code=ward,
-        status=_code(school_status, STATUSES, "status"),
+        status=choice_code(school_status, STATUSES, field="status"),
         bbox=_bbox(bbox),
         q=q,
     )

@@ -1,0 +1,409 @@
+"""Contiguity of zones on the network: neighbouring demand points, enclaves and their repair.
+
+A zone is contiguous when every one of its demand points is linked to the school through
+demand points of the same zone: a chain of *neighbour* pairs that starts at one of the
+school's *doorstep* points. Neighbours are the pairs of points whose cells touch
+(:func:`neighbour_pairs`, a Delaunay triangulation) and that are also close on the road
+network (:func:`keep_network_neighbours`; the service computes the network distances
+with :mod:`routing`, this module never sees the graph). The doorstep of a school is its
+nearest demand point by network cost plus every point within ``doorstep_m`` of it.
+
+A part of a zone that no such chain reaches is an *enclave*. :func:`repair_contiguity`
+hands each enclave, smallest first, to the neighbouring zone (one whose school-linked part
+touches it) that adds the least child-weighted distance, provided the move does not add
+to the children above capacity (the receiving zone may hand border points back to make
+room); when no neighbouring zone can take it the enclave stays and is reported as a
+:class:`~enrolment.types.ContiguityBreak`: ``"capacity"`` (the neighbours are full),
+``"unreachable"`` (no neighbouring zone's school can be reached from it) or
+``"no_neighbour"`` (no neighbouring zone at all). A move is kept only if it leaves fewer
+cut-off parts, so the repair ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import Delaunay, QhullError
+
+from enrolment import _validate
+from enrolment.errors import InvalidInputError
+from enrolment.types import UNASSIGNED, BoolArray, ContiguityBreak, FloatArray, IntArray
+
+#: Points within this network distance of a school's nearest point are at its door, metres.
+DEFAULT_DOORSTEP_M = 200.0
+#: Neighbours farther apart on the network than this many times their straight distance
+#: (plus :data:`DEFAULT_DETOUR_SLACK_M`) are not neighbours on the network (a canal between).
+DEFAULT_MAX_DETOUR = 2.5
+DEFAULT_DETOUR_SLACK_M = 100.0
+
+
+def neighbour_pairs(points: gpd.GeoDataFrame, *, max_link_m: float | None = None) -> IntArray:
+    """Return the pairs of demand points that are neighbours in the plane.
+
+    Neighbours are the edges of the Delaunay triangulation of the points (their Voronoi
+    cells share a side), optionally only those at most ``max_link_m`` apart; points at the
+    same place are neighbours of each other.
+
+    Parameters
+    ----------
+    points
+        Demand points (Point geometries in a projected CRS in metres).
+    max_link_m
+        Longest straight link kept, metres; ``None`` keeps every edge.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(k, 2)`` row indices ``(a, b)`` with ``a < b``, sorted.
+
+    Raises
+    ------
+    InvalidInputError
+        If the points are not Point geometries in a metric CRS.
+    """
+    _validate.metric_frame(points, field="points")
+    _validate.geometry_types(points, ("Point",), field="points")
+    xy = np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
+    unique, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    links: list[npt.NDArray[np.int64]] = []
+    # points at one place: link each to the first point there
+    same = np.flatnonzero(first[inverse] != np.arange(len(xy)))
+    links.append(np.column_stack([first[inverse[same]], same]).astype(np.int64))
+    if unique.shape[0] == 2:
+        links.append(np.array([[first[0], first[1]]], dtype=np.int64))
+    elif unique.shape[0] > 2:
+        links.append(first[_delaunay_edges(unique)].astype(np.int64))
+    pairs = np.sort(np.concatenate(links).reshape(-1, 2), axis=1)
+    if max_link_m is not None:
+        length = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
+        pairs = pairs[length <= max_link_m]
+    return np.unique(pairs, axis=0).astype(np.int64)
+
+
+def _delaunay_edges(xy: FloatArray) -> IntArray:
+    try:
+        triangles = Delaunay(xy).simplices
+    except QhullError:
+        # all points on one line: link them in order along it
+        order = np.lexsort((xy[:, 1], xy[:, 0]))
+        return np.column_stack([order[:-1], order[1:]]).astype(np.int64)
+    edges = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [0, 2]]])
+    return np.unique(np.sort(edges, axis=1), axis=0).astype(np.int64)
+
+
+def keep_network_neighbours(
+    pairs: npt.ArrayLike,
+    *,
+    straight_m: npt.ArrayLike,
+    network_m: npt.ArrayLike,
+    max_detour: float = DEFAULT_MAX_DETOUR,
+    slack_m: float = DEFAULT_DETOUR_SLACK_M,
+) -> IntArray:
+    """Keep the neighbour pairs that are also close on the road network.
+
+    Parameters
+    ----------
+    pairs
+        ``(k, 2)`` neighbour pairs (from :func:`neighbour_pairs`).
+    straight_m
+        ``(k,)`` straight distance of each pair, metres.
+    network_m
+        ``(k,)`` network distance of each pair (shorter of both directions), metres;
+        ``inf`` when there is no route.
+    max_detour, slack_m
+        A pair is kept when ``network_m <= max_detour * straight_m + slack_m``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The kept pairs.
+
+    Raises
+    ------
+    InvalidInputError
+        If the arrays do not have one value per pair.
+    """
+    kept = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    straight = np.asarray(straight_m, dtype=np.float64)
+    network = np.asarray(network_m, dtype=np.float64)
+    if straight.shape != (kept.shape[0],) or network.shape != (kept.shape[0],):
+        msg = f"expected one distance per pair ({kept.shape[0]})"
+        raise InvalidInputError(msg, field="network_m")
+    return kept[network <= max_detour * straight + slack_m]
+
+
+def doorstep_points(cost: FloatArray, *, doorstep_m: float = DEFAULT_DOORSTEP_M) -> BoolArray:
+    """Return ``(n_points, n_schools)``: whether each point is at each school's door.
+
+    A school's door holds its nearest point by ``cost`` and every point within
+    ``doorstep_m`` (metres) of the school.
+    """
+    finite = np.where(np.isfinite(cost), cost, np.inf)
+    nearest = finite.min(axis=0)
+    return np.asarray(finite <= np.maximum(nearest, doorstep_m)[None, :] + 1e-9)
+
+
+def _components(school: IntArray, pairs: IntArray) -> IntArray:
+    """Label the connected parts of every zone (pairs within one zone only)."""
+    same = school[pairs[:, 0]] == school[pairs[:, 1]]
+    same &= school[pairs[:, 0]] != UNASSIGNED
+    linked = pairs[same]
+    n = school.shape[0]
+    graph = sp.coo_array(
+        (np.ones(linked.shape[0]), (linked[:, 0], linked[:, 1])), shape=(n, n)
+    ).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels, dtype=np.int64)
+
+
+def _zone_parts(
+    school: IntArray, pairs: IntArray, door: BoolArray, children: FloatArray
+) -> tuple[IntArray, set[int], list[IntArray], list[tuple[int, IntArray]]]:
+    """Split every zone into parts; return labels, linked parts, enclaves, detached zones."""
+    labels = _components(school, pairs)
+    linked: set[int] = set()
+    enclaves: list[IntArray] = []
+    detached: list[tuple[int, IntArray]] = []
+    for zone in np.unique(school[school != UNASSIGNED]):
+        members = np.flatnonzero(school == zone)
+        parts = np.unique(labels[members])
+        at_door = set(labels[members[door[members, zone]]].tolist())
+        if not at_door:
+            weight = [float(children[members[labels[members] == p]].sum()) for p in parts]
+            main = int(parts[int(np.argmax(weight))])
+            at_door = {main}
+            detached.append((int(zone), members[labels[members] == main].astype(np.int64)))
+        linked |= at_door
+        enclaves.extend(
+            members[labels[members] == part].astype(np.int64)
+            for part in parts
+            if int(part) not in at_door
+        )
+    return labels, linked, enclaves, detached
+
+
+def find_enclaves(
+    school: IntArray, *, pairs: IntArray, door: BoolArray, children: FloatArray
+) -> tuple[list[IntArray], list[tuple[int, IntArray]]]:
+    """Return the enclaves of every zone, and the detached zones' main parts.
+
+    Parameters
+    ----------
+    school
+        Zone school per point (-1: none).
+    pairs
+        Neighbour pairs.
+    door
+        ``(n_points, n_schools)`` doorstep flags (:func:`doorstep_points`).
+    children
+        Children per point (a detached zone's main part is its largest by children).
+
+    Returns
+    -------
+    tuple
+        The enclaves (point indices, each within one zone), and for each zone holding no
+        doorstep point, its school and the main part kept as the zone.
+    """
+    _, _, enclaves, detached = _zone_parts(school, pairs, door, children)
+    return enclaves, detached
+
+
+def repair_contiguity(
+    school: IntArray,
+    *,
+    cost: FloatArray,
+    children: FloatArray,
+    seats: FloatArray,
+    pairs: IntArray,
+    door: BoolArray,
+) -> tuple[IntArray, tuple[ContiguityBreak, ...]]:
+    """Hand enclaves to neighbouring zones where capacity allows; report the rest.
+
+    Each enclave, smallest first, joins the neighbouring zone (one whose school-linked
+    part it touches) that adds the least child-weighted distance. If that would add
+    children above capacity, the receiving zone hands border points back to the zone the
+    enclave left (those touching its linked part, cheapest first) until the children above
+    capacity are no more than before. A move is kept only if it leaves fewer cut-off parts.
+
+    Parameters
+    ----------
+    school
+        Zone school per point (-1: none); not modified.
+    cost
+        ``(n_points, n_schools)`` metres, ``inf`` for no route.
+    children
+        Children per point.
+    seats
+        Seats per school.
+    pairs
+        Neighbour pairs.
+    door
+        Doorstep flags (:func:`doorstep_points`).
+
+    Returns
+    -------
+    tuple
+        The repaired zone school per point, and the breaks that remain.
+    """
+    problem = _Problem(cost=cost, children=children, seats=seats, pairs=pairs, door=door)
+    zones = school.copy()
+    while True:
+        labels, linked, enclaves, detached = _zone_parts(zones, pairs, door, children)
+        cut_off = len(enclaves) + len(detached)
+        refused: dict[int, str] = {}
+        for number in sorted(
+            range(len(enclaves)),
+            key=lambda n: (float(children[enclaves[n]].sum()), int(enclaves[n][0])),
+        ):
+            enclave = enclaves[number]
+            options = _neighbour_zones(enclave, zones, labels, linked, pairs)
+            moved = _best_move(enclave, options, zones, problem, cut_off)
+            if moved is None:
+                refused[number] = _why_not(enclave, options, cost)
+                continue
+            zones = moved
+            break
+        else:
+            break
+    breaks = [
+        ContiguityBreak(
+            school=int(zones[enclave[0]]),
+            points=enclave,
+            children=float(children[enclave].sum()),
+            reason=refused[number],
+        )
+        for number, enclave in enumerate(enclaves)
+    ]
+    breaks.extend(
+        ContiguityBreak(
+            school=zone, points=main, children=float(children[main].sum()), reason="detached"
+        )
+        for zone, main in detached
+    )
+    return zones, tuple(sorted(breaks, key=lambda b: (b.school, int(b.points[0]))))
+
+
+def _why_not(enclave: IntArray, options: list[int], cost: FloatArray) -> str:
+    if not options:
+        return "no_neighbour"
+    if not any(np.isfinite(cost[enclave, option]).all() for option in options):
+        return "unreachable"
+    return "capacity"
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """What the repair works on."""
+
+    cost: FloatArray
+    children: FloatArray
+    seats: FloatArray
+    pairs: IntArray
+    door: BoolArray
+
+    def overflow(self, zones: IntArray) -> float:
+        """Children above capacity over all schools."""
+        assigned = zones != UNASSIGNED
+        load = np.bincount(
+            zones[assigned], weights=self.children[assigned], minlength=self.seats.shape[0]
+        )
+        return float(np.clip(load - self.seats, 0.0, None).sum())
+
+    def distance(self, zones: IntArray) -> float:
+        """Child-weighted distance to the zone schools."""
+        rows = np.flatnonzero(zones != UNASSIGNED)
+        return float(np.dot(self.children[rows], self.cost[rows, zones[rows]]))
+
+
+def _neighbour_zones(
+    enclave: IntArray, zones: IntArray, labels: IntArray, linked: set[int], pairs: IntArray
+) -> list[int]:
+    """Zones whose school-linked part touches the enclave."""
+    here = int(zones[enclave[0]])
+    inside = np.zeros(zones.shape[0], dtype=bool)
+    inside[enclave] = True
+    touching = pairs[inside[pairs[:, 0]] ^ inside[pairs[:, 1]]]
+    outer = np.where(inside[touching[:, 0]], touching[:, 1], touching[:, 0])
+    return sorted(
+        {
+            int(zones[p])
+            for p in outer
+            if zones[p] not in (UNASSIGNED, here) and int(labels[p]) in linked
+        }
+    )
+
+
+def _best_move(
+    enclave: IntArray, options: list[int], zones: IntArray, problem: _Problem, cut_off: int
+) -> IntArray | None:
+    """Return the zones after the cheapest acceptable move of the enclave, if any."""
+    here = int(zones[enclave[0]])
+    limit = problem.overflow(zones) + 1e-9
+    best: tuple[float, int, IntArray] | None = None
+    for option in options:
+        if not np.isfinite(problem.cost[enclave, option]).all():
+            continue
+        trial = zones.copy()
+        trial[enclave] = option
+        if problem.overflow(trial) > limit:
+            balanced = _hand_back(trial, enclave, here, option, problem, limit)
+            if balanced is None:
+                continue
+            trial = balanced
+        _, _, enclaves, detached = _zone_parts(trial, problem.pairs, problem.door, problem.children)
+        if len(enclaves) + len(detached) >= cut_off:
+            continue
+        candidate = (problem.distance(trial), option, trial)
+        if best is None or candidate[:2] < best[:2]:
+            best = candidate
+    return None if best is None else best[2]
+
+
+_MAX_HAND_BACK = 200
+
+
+def _hand_back(
+    zones: IntArray,
+    enclave: IntArray,
+    here: int,
+    option: int,
+    problem: _Problem,
+    limit: float,
+) -> IntArray | None:
+    """Move border points of ``option`` to ``here`` until overflow is back under ``limit``."""
+    trial = zones.copy()
+    moved = np.zeros(zones.shape[0], dtype=bool)
+    moved[enclave] = True
+    pairs = problem.pairs
+    for _ in range(_MAX_HAND_BACK):
+        if problem.overflow(trial) <= limit:
+            return trial
+        labels, linked, _, _ = _zone_parts(trial, pairs, problem.door, problem.children)
+        home = (trial == here) & np.isin(labels, list(linked))
+        ends = [(pairs[:, 0], pairs[:, 1]), (pairs[:, 1], pairs[:, 0])]
+        border = np.unique(
+            np.concatenate([a[(trial[a] == option) & home[b] & ~moved[a]] for a, b in ends])
+        )
+        border = border[np.isfinite(problem.cost[border, here])]
+        before = problem.overflow(trial)
+        best: tuple[float, int] | None = None
+        for point in border:
+            trial[point] = here
+            if problem.overflow(trial) < before - 1e-12:
+                extra = problem.children[point] * (
+                    problem.cost[point, here] - problem.cost[point, option]
+                )
+                if best is None or (extra, int(point)) < best:
+                    best = (float(extra), int(point))
+            trial[point] = option
+        if best is None:
+            return None
+        trial[best[1]] = here
+        moved[best[1]] = True
+    return None

@@ -413,9 +413,9 @@ def _restricted_program(
     fixed = options[point] == 1
     chosen = np.full(n_points, -1, dtype=np.int64)
     chosen[point[fixed]] = school[fixed]
-    load = np.bincount(
-        school[fixed], weights=children[point[fixed]], minlength=n_schools
-    ).astype(np.float64)
+    load = np.bincount(school[fixed], weights=children[point[fixed]], minlength=n_schools).astype(
+        np.float64
+    )
     total = float(np.dot(children[point[fixed]], unit_cost[fixed]))
     free = ~fixed
     if free.any():

@@ -684,6 +684,13 @@ def primary_school_counts(forecast: DistrictForecast) -> dict[str, int]:
     return counts
 
 
+def _year_column(forecast: DistrictForecast, year: int) -> int:
+    if year not in forecast.years:
+        msg = f"year {year} is not forecast; years: {forecast.years[0]}-{forecast.years[-1]}"
+        raise InvalidInputError(msg)
+    return forecast.years.index(year)
+
+
 def district_summary(forecast: DistrictForecast, *, year: int) -> dict[str, Any]:
     """Return the district's entrants, seats and shortfall for one forecast year.
 
@@ -704,14 +711,11 @@ def district_summary(forecast: DistrictForecast, *, year: int) -> dict[str, Any]
     InvalidInputError
         If ``year`` is not forecast.
     """
-    if year not in forecast.years:
-        msg = f"year {year} is not forecast; years: {forecast.years[0]}-{forecast.years[-1]}"
-        raise InvalidInputError(msg)
     return {
         "code": forecast.district.code,
         "name": forecast.district.name,
         "primary_schools": len(forecast.schools),
-        **_comparison_item(forecast.district_vs_capacity, 0, forecast.years.index(year)),
+        **_comparison_item(forecast.district_vs_capacity, 0, _year_column(forecast, year)),
     }
 
 
@@ -738,10 +742,7 @@ def forecast_items(forecast: DistrictForecast, *, level: Level, year: int) -> li
     InvalidInputError
         If ``year`` is not forecast.
     """
-    if year not in forecast.years:
-        msg = f"year {year} is not forecast; years: {forecast.years[0]}-{forecast.years[-1]}"
-        raise InvalidInputError(msg)
-    column = forecast.years.index(year)
+    column = _year_column(forecast, year)
     if level == "ward":
         comparison = forecast.wards_vs_capacity
         names = {ward.code: ward.name for ward in forecast.wards}

@@ -34,18 +34,18 @@ Rounding to zones (one school per point)::
     minimise    sum_ij w_i d_ij z_ij + M sum_j s_j
     subject to  sum_j z_ij = 1,  sum_i w_i z_ij - s_j <= c_j,  z_ij in {0, 1}
 
-The integer program is hard to solve to proven optimality (the ties again), so the
-rounding is *certified* instead: with the optimum's duals ``alpha_i`` (points) and
-``beta_j`` (seats), every zoning costs at least the transportation optimum plus
-``w_i r_ij`` for each pair it uses, where ``r_ij = d_ij - alpha_i - beta_j >= 0`` is the
-pair's reduced cost. A zoning within ``delta`` of the optimum thus uses only pairs with
-``w_i r_ij <= delta``; the integer program over those pairs (SciPy's HiGHS MILP, stopped
-at a relative gap of ``delta / 2``) gives a zoning, whose true cost is then compared with
-a lower bound valid for every zoning (the duals made feasible for the true distances,
-:attr:`TransportSolution.lower_bound`). When seats cannot be filled by whole points, or
-with network simplex (no duals), the split points alone are decided by the integer program
-over the schools they were split between (``"greedy"``). Either way the report carries the
-bound, so the gap is always known.
+A vertex optimum splits few points between schools (at most one fewer than the schools,
+plus those made to share by overflow). Each point first goes to the school that gets most
+of its children; then :func:`relieve_overflow` moves whole points out of the schools left
+above capacity into schools with room, cheapest per child first (``"greedy"``). The result
+is compared with a lower bound valid for every zoning: the optimum's duals ``alpha_i``
+(points) and ``beta_j`` (seats), made feasible for the true distances
+(:attr:`TransportSolution.lower_bound`). Only if the excess is above the tolerance is the
+integer program tried, over the pairs a zoning within ``delta`` of the optimum can use at
+all (those with ``w_i r_ij <= delta``, ``r_ij = d_ij - alpha_i - beta_j`` the reduced
+cost): SciPy's HiGHS MILP, time-limited, kept if better (``"milp"``). The integer program
+is hard to prove optimal here (the ties again), which is why it is the fallback and not
+the rule. Either way the report carries the bound, so the gap is always known.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from enrolment.errors import InfeasibleError
-from enrolment.types import FloatArray, IntArray
+from enrolment.types import UNASSIGNED, FloatArray, IntArray
 
 SOLVERS = ("highs", "network_simplex")
 #: Allowed excess of a zoning over the lower bound, as a share of its distance.
@@ -69,11 +69,14 @@ TIE_BREAK = 1e-4
 _FLOW_UNITS = 1000
 #: Distances are scaled to this many units per metre for the integer network simplex.
 _COST_UNITS = 10
-#: Most candidate pairs the certified rounding may hand to the integer program.
+#: Largest integer program tried: candidate pairs, and points with a choice among them.
 _MAX_CANDIDATES = 200_000
-_MILP_SECONDS = 30.0
+_MAX_FREE_POINTS = 2_000
+_MILP_SECONDS = 10.0
 #: Flows below this share of a point's children count as zero.
 _FLOW_TOLERANCE = 1e-7
+#: Children above capacity smaller than this count as none.
+_CAPACITY_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -319,7 +322,7 @@ class Rounding:
     school
         ``(n_points,)`` chosen school of each point with children and a route, -1 otherwise.
     method
-        ``"certified"`` (the reduced-cost search) or ``"greedy"``.
+        ``"greedy"`` (largest share, then overflow relieved) or ``"milp"``.
     candidate_pairs
         Pairs the integer program chose from.
     seconds
@@ -333,6 +336,7 @@ class Rounding:
 
 
 def round_to_zones(
+    cost: FloatArray,
     children: FloatArray,
     seats: FloatArray,
     solution: TransportSolution,
@@ -341,14 +345,21 @@ def round_to_zones(
 ) -> Rounding:
     """Give every point of the transportation optimum a single school.
 
+    First each point goes to the school that gets most of its children at the optimum,
+    then :func:`relieve_overflow` moves whole points out of schools left above capacity.
+    If that zoning is not within ``tolerance`` of the lower bound, the integer program over
+    the pairs allowed by the reduced costs is tried (time-limited) and the better kept.
+
     Parameters
     ----------
+    cost
+        ``(n_points, n_schools)`` true distances, metres.
     children, seats
         As given to :func:`solve_transport`.
     solution
         Its optimum.
     tolerance
-        Allowed excess over the optimum, as a share of its child-weighted distance.
+        Allowed excess over the lower bound, as a share of its child-weighted distance.
 
     Returns
     -------
@@ -356,26 +367,181 @@ def round_to_zones(
         The chosen school per point and how it was found.
     """
     started = time.perf_counter()
-    if solution.point_dual is not None and solution.school_dual is not None:
-        reduced = (
-            solution.solved_cost
-            - solution.point_dual[solution.point]
-            - solution.school_dual[solution.school]
-        )
-        weighted = children[solution.point] * np.clip(reduced, 0.0, None)
-        delta = max(tolerance - TIE_BREAK, tolerance / 2) * max(solution.distance_m, 1.0)
-        candidate = (weighted <= delta) | _used(solution)
-        if int(candidate.sum()) <= _MAX_CANDIDATES:
-            gap = 0.5 * delta / max(solution.objective, 1.0)
-            chosen, total = _restricted_program(children, seats, solution, candidate, gap=gap)
-            if chosen is not None and total <= solution.objective + delta:
+    chosen = _largest_flow(children.shape[0], solution)
+    chosen = relieve_overflow(chosen, cost=cost, children=children, seats=seats)
+    total = _true_total(chosen, cost, children, seats, solution.penalty)
+    limit = solution.lower_bound + tolerance * max(solution.lower_bound_m, 1.0)
+    if total <= limit or solution.point_dual is None or solution.school_dual is None:
+        return Rounding(chosen, "greedy", int(_used(solution).sum()), time.perf_counter() - started)
+    reduced = (
+        solution.solved_cost
+        - solution.point_dual[solution.point]
+        - solution.school_dual[solution.school]
+    )
+    weighted = children[solution.point] * np.clip(reduced, 0.0, None)
+    delta = max(tolerance - TIE_BREAK, tolerance / 2) * max(solution.distance_m, 1.0)
+    candidate = (weighted <= delta) | _used(solution)
+    options = np.bincount(solution.point[candidate], minlength=children.shape[0])
+    if int(candidate.sum()) <= _MAX_CANDIDATES and int((options > 1).sum()) <= _MAX_FREE_POINTS:
+        gap = 0.5 * delta / max(solution.objective, 1.0)
+        found, _ = _restricted_program(children, seats, solution, candidate, gap=gap)
+        if found is not None:
+            found = relieve_overflow(found, cost=cost, children=children, seats=seats)
+            if _true_total(found, cost, children, seats, solution.penalty) < total:
                 seconds = time.perf_counter() - started
-                return Rounding(chosen, "certified", int(candidate.sum()), seconds)
-    candidate = _used(solution)
-    chosen, _ = _restricted_program(children, seats, solution, candidate, gap=1e-6)
-    if chosen is None:
-        chosen = _largest_flow(children.shape[0], solution)
-    return Rounding(chosen, "greedy", int(candidate.sum()), time.perf_counter() - started)
+                return Rounding(found, "milp", int(candidate.sum()), seconds)
+    return Rounding(chosen, "greedy", int(_used(solution).sum()), time.perf_counter() - started)
+
+
+def _true_total(
+    chosen: IntArray, cost: FloatArray, children: FloatArray, seats: FloatArray, penalty: float
+) -> float:
+    """Child-weighted true distance plus ``penalty`` per child above capacity."""
+    rows = np.flatnonzero(chosen != UNASSIGNED)
+    load = np.bincount(chosen[rows], weights=children[rows], minlength=seats.shape[0])
+    overflow = float(np.clip(load - seats, 0.0, None).sum())
+    return float(np.dot(children[rows], cost[rows, chosen[rows]])) + penalty * overflow
+
+
+def relieve_overflow(
+    school: IntArray, *, cost: FloatArray, children: FloatArray, seats: FloatArray
+) -> IntArray:
+    """Move whole points from schools above capacity to schools with room for them.
+
+    While a school holds more children than seats, the cheapest move per child relieved
+    is made: one of its points to a school with room for it, or, when none can take it,
+    a chain of two moves (the point to a neighbouring school, which passes a point at
+    least as big on to a school with room). Every move lowers the children above
+    capacity, so this ends; it removes the overflow a rounding leaves where seats suffice.
+
+    Parameters
+    ----------
+    school
+        Zone school per point (-1: none); not modified.
+    cost
+        ``(n_points, n_schools)`` metres.
+    children
+        Children per point.
+    seats
+        Seats per school.
+
+    Returns
+    -------
+    numpy.ndarray
+        The zone school per point after the moves.
+    """
+    zones = school.copy()
+    n_schools = cost.shape[1]
+    assigned = zones != UNASSIGNED
+    load = np.bincount(zones[assigned], weights=children[assigned], minlength=n_schools).astype(
+        np.float64
+    )
+    for _ in range(zones.shape[0]):
+        moves = _direct_move(zones, load, cost=cost, children=children, seats=seats)
+        if moves is None:
+            moves = _chain_move(zones, load, cost=cost, children=children, seats=seats)
+        if moves is None:
+            break
+        for point, target in moves:
+            load[zones[point]] -= children[point]
+            load[target] += children[point]
+            zones[point] = target
+    return zones
+
+
+def _movable(zones: IntArray, school: int, cost: FloatArray, children: FloatArray) -> IntArray:
+    """Points of a zone with children and a route to its school."""
+    return np.flatnonzero((zones == school) & (children > 0) & np.isfinite(cost[:, school]))
+
+
+def _direct_move(
+    zones: IntArray, load: FloatArray, *, cost: FloatArray, children: FloatArray, seats: FloatArray
+) -> list[tuple[int, int]] | None:
+    over = load - seats
+    room = np.clip(seats - load, 0.0, None)
+    best: tuple[float, int, int] | None = None
+    for origin in np.flatnonzero(over > _CAPACITY_TOLERANCE):
+        members = _movable(zones, int(origin), cost, children)
+        relieved = np.minimum(children[members], over[origin])
+        extra = cost[members] - cost[members, origin][:, None]
+        fits = (children[members][:, None] <= room[None, :] + _CAPACITY_TOLERANCE) & (
+            np.isfinite(extra)
+        )
+        fits[:, origin] = False
+        if not fits.any():
+            continue
+        score = np.where(fits, extra * children[members][:, None], np.inf)
+        score /= relieved[:, None]
+        row, column = np.unravel_index(int(np.argmin(score)), score.shape)
+        candidate = (float(score[row, column]), int(members[row]), int(column))
+        if best is None or candidate < best:
+            best = candidate
+    return None if best is None else [(best[1], best[2])]
+
+
+def _second_moves(
+    zones: IntArray, room: FloatArray, *, cost: FloatArray, children: FloatArray
+) -> dict[int, tuple[FloatArray, FloatArray, IntArray, IntArray]]:
+    """Per school: each point's size and cheapest move to a school with room for it."""
+    found: dict[int, tuple[FloatArray, FloatArray, IntArray, IntArray]] = {}
+    for middle in np.unique(zones[zones != UNASSIGNED]):
+        members = _movable(zones, int(middle), cost, children)
+        if members.size == 0:
+            continue
+        size = children[members]
+        extra = (cost[members] - cost[members, middle][:, None]) * size[:, None]
+        fits = (size[:, None] <= room[None, :] + _CAPACITY_TOLERANCE) & np.isfinite(extra)
+        fits[:, middle] = False
+        extra = np.where(fits, extra, np.inf)
+        target = np.argmin(extra, axis=1).astype(np.int64)
+        price = extra[np.arange(members.size), target]
+        usable = np.isfinite(price)
+        if usable.any():
+            found[int(middle)] = (size[usable], price[usable], members[usable], target[usable])
+    return found
+
+
+def _chain_move(
+    zones: IntArray, load: FloatArray, *, cost: FloatArray, children: FloatArray, seats: FloatArray
+) -> list[tuple[int, int]] | None:
+    over = np.clip(load - seats, 0.0, None)
+    room = np.clip(seats - load, 0.0, None)
+    origins = np.flatnonzero(over > _CAPACITY_TOLERANCE)
+    if origins.size == 0:
+        return None
+    second = _second_moves(zones, room, cost=cost, children=children)
+    best: tuple[float, int, int, int, int] | None = None
+    for origin in origins:
+        members = _movable(zones, int(origin), cost, children)
+        reachable = np.flatnonzero(np.isfinite(cost[members]).any(axis=0))
+        for middle in reachable:
+            if middle == origin or int(middle) not in second:
+                continue
+            sizes, prices, points, targets = second[int(middle)]
+            step = cost[members, middle] - cost[members, origin]
+            rows = np.flatnonzero(np.isfinite(step))
+            size = children[members[rows]]
+            # overflow after: origin loses the point, middle gains it and passes one on
+            after = np.clip(load[middle] + size[:, None] - sizes[None, :] - seats[middle], 0, None)
+            relieved = np.minimum(size, over[origin])[:, None] - (after - over[middle])
+            total = (step[rows] * size)[:, None] + prices[None, :]
+            score = np.where(relieved > _CAPACITY_TOLERANCE, total / relieved, np.inf)
+            if not np.isfinite(score).any():
+                continue
+            row, column = np.unravel_index(int(np.argmin(score)), score.shape)
+            candidate = (
+                float(score[row, column]),
+                int(members[rows[row]]),
+                int(middle),
+                int(points[column]),
+                int(targets[column]),
+            )
+            if best is None or candidate < best:
+                best = candidate
+    if best is None:
+        return None
+    _, point, via, passed, target = best
+    return [(passed, target), (point, via)]
 
 
 def _used(solution: TransportSolution) -> np.ndarray:

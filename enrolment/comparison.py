@@ -104,7 +104,8 @@ def zone_statistics(
     assigned = zoning.assigned
     children = zoning.children
     nearest = nearest_school(cost)
-    not_nearest = assigned & (zoning.school != nearest)
+    routed = zoning.routed
+    not_nearest = routed & (zoning.school != nearest)
     # a tie with the nearest is not "not nearest"
     rows = np.flatnonzero(not_nearest)
     tied = cost[rows, zoning.school[rows]] <= cost[rows, nearest[rows]]
@@ -126,6 +127,7 @@ def zone_statistics(
         placed_children=float(zoning.placed.sum()),
         shortfall_children=float(zoning.shortfall.sum()),
         unassigned_children=float(children[~assigned].sum()),
+        no_route_children=float(children[assigned & ~routed].sum()),
         total_distance_m=zoning.total_distance_m,
         within_1km_walk_share=shares[0],
         within_2km_walk_share=shares[1],
@@ -158,6 +160,7 @@ def comparison_table(statistics: Sequence[MethodStatistics]) -> pd.DataFrame:
             "placed_children": stats.placed_children,
             "shortfall_children": stats.shortfall_children,
             "unassigned_children": stats.unassigned_children,
+            "no_route_children": stats.no_route_children,
             "total_distance_m": stats.total_distance_m,
             "within_1km_walk_share": stats.within_1km_walk_share,
             "within_2km_walk_share": stats.within_2km_walk_share,

@@ -21,7 +21,7 @@ cut-off parts, so the repair ends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -167,25 +167,30 @@ def _zone_parts(
 ) -> tuple[IntArray, set[int], list[IntArray], list[tuple[int, IntArray]]]:
     """Split every zone into parts; return labels, linked parts, enclaves, detached zones."""
     labels = _components(school, pairs)
-    linked: set[int] = set()
-    enclaves: list[IntArray] = []
+    n_labels = int(labels.max()) + 1 if labels.size else 0
+    rows = np.flatnonzero(school != UNASSIGNED)
+    label_zone = np.full(n_labels, UNASSIGNED, dtype=np.int64)
+    label_zone[labels[rows]] = school[rows]
+    linked_mask = np.zeros(n_labels, dtype=bool)
+    linked_mask[labels[rows[door[rows, school[rows]]]]] = True
+    weight = np.bincount(labels[rows], weights=children[rows], minlength=n_labels)
     detached: list[tuple[int, IntArray]] = []
-    for zone in np.unique(school[school != UNASSIGNED]):
-        members = np.flatnonzero(school == zone)
-        parts = np.unique(labels[members])
-        at_door = set(labels[members[door[members, zone]]].tolist())
-        if not at_door:
-            weight = [float(children[members[labels[members] == p]].sum()) for p in parts]
-            main = int(parts[int(np.argmax(weight))])
-            at_door = {main}
-            detached.append((int(zone), members[labels[members] == main].astype(np.int64)))
-        linked |= at_door
-        enclaves.extend(
-            members[labels[members] == part].astype(np.int64)
-            for part in parts
-            if int(part) not in at_door
-        )
-    return labels, linked, enclaves, detached
+    zones = np.unique(school[rows])
+    for zone in np.setdiff1d(zones, label_zone[linked_mask]):
+        parts = np.flatnonzero(label_zone == zone)
+        main = int(parts[int(np.argmax(weight[parts]))])
+        linked_mask[main] = True
+        detached.append((int(zone), np.flatnonzero(labels == main).astype(np.int64)))
+    cut_off = np.flatnonzero(~linked_mask & (label_zone != UNASSIGNED))
+    cut_off = cut_off[np.lexsort((cut_off, label_zone[cut_off]))]
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    starts = np.searchsorted(sorted_labels, cut_off, side="left")
+    stops = np.searchsorted(sorted_labels, cut_off, side="right")
+    enclaves = [
+        order[a:b].astype(np.int64) for a, b in zip(starts.tolist(), stops.tolist(), strict=True)
+    ]
+    return labels, set(np.flatnonzero(linked_mask).tolist()), enclaves, detached
 
 
 def find_enclaves(
@@ -253,32 +258,40 @@ def repair_contiguity(
     """
     problem = _Problem(cost=cost, children=children, seats=seats, pairs=pairs, door=door)
     zones = school.copy()
+    verdict: dict[tuple[int, ...], str] = {}
+    dirty: set[int] | None = None  # zones changed in the last pass (None: the first pass)
     while True:
         labels, linked, enclaves, detached = _zone_parts(zones, pairs, door, children)
         cut_off = len(enclaves) + len(detached)
-        refused: dict[int, str] = {}
-        for number in sorted(
-            range(len(enclaves)),
-            key=lambda n: (float(children[enclaves[n]].sum()), int(enclaves[n][0])),
-        ):
-            enclave = enclaves[number]
+        changed: set[int] = set()
+        for enclave in sorted(enclaves, key=lambda e: (float(children[e].sum()), int(e[0]))):
+            key = tuple(enclave.tolist())
             options = _neighbour_zones(enclave, zones, labels, linked, pairs)
-            moved = _best_move(enclave, options, zones, problem, cut_off)
+            around = {int(zones[enclave[0]]), *options}
+            if changed & around:
+                continue  # its surroundings moved in this pass: look again in the next
+            if dirty is not None and key in verdict and not dirty & around:
+                continue  # nothing around it changed since it was refused
+            moved = _best_move(enclave, options, zones, problem, cut_off, (labels, linked))
             if moved is None:
-                refused[number] = _why_not(enclave, options, cost)
+                verdict[key] = _why_not(enclave, options, cost)
                 continue
+            differs = moved != zones
+            changed.update(zones[differs].tolist(), moved[differs].tolist())
             zones = moved
+            _, _, left, lost = _zone_parts(zones, pairs, door, children)
+            cut_off = len(left) + len(lost)
+        if not changed:
             break
-        else:
-            break
+        dirty = changed
     breaks = [
         ContiguityBreak(
             school=int(zones[enclave[0]]),
             points=enclave,
             children=float(children[enclave].sum()),
-            reason=refused[number],
+            reason=verdict[tuple(enclave.tolist())],
         )
-        for number, enclave in enumerate(enclaves)
+        for enclave in enclaves
     ]
     breaks.extend(
         ContiguityBreak(
@@ -306,6 +319,21 @@ class _Problem:
     seats: FloatArray
     pairs: IntArray
     door: BoolArray
+    adjacency: sp.csr_array = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Index the neighbour pairs by point (both directions)."""
+        n = self.children.shape[0]
+        both = np.concatenate([self.pairs, self.pairs[:, ::-1]])
+        matrix = sp.csr_array((np.ones(both.shape[0]), (both[:, 0], both[:, 1])), shape=(n, n))
+        object.__setattr__(self, "adjacency", matrix)
+
+    def neighbours_of(self, points: IntArray) -> IntArray:
+        """Return the neighbours of ``points`` (with repeats)."""
+        indptr, indices = self.adjacency.indptr, self.adjacency.indices
+        if points.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([indices[indptr[p] : indptr[p + 1]] for p in points]).astype(np.int64)
 
     def overflow(self, zones: IntArray) -> float:
         """Children above capacity over all schools."""
@@ -340,11 +368,23 @@ def _neighbour_zones(
 
 
 def _best_move(
-    enclave: IntArray, options: list[int], zones: IntArray, problem: _Problem, cut_off: int
+    enclave: IntArray,
+    options: list[int],
+    zones: IntArray,
+    problem: _Problem,
+    cut_off: int,
+    parts: tuple[IntArray, set[int]],
 ) -> IntArray | None:
-    """Return the zones after the cheapest acceptable move of the enclave, if any."""
+    """Return the zones after the cheapest acceptable move of the enclave, if any.
+
+    A move into a zone whose linked part the enclave touches always leaves one cut-off
+    part fewer; a move that needs border points handed back is checked. ``parts`` are the
+    labels and linked parts of ``zones``.
+    """
     here = int(zones[enclave[0]])
     limit = problem.overflow(zones) + 1e-9
+    labels, linked = parts
+    home = (zones == here) & np.isin(labels, list(linked))
     best: tuple[float, int, IntArray] | None = None
     for option in options:
         if not np.isfinite(problem.cost[enclave, option]).all():
@@ -352,13 +392,13 @@ def _best_move(
         trial = zones.copy()
         trial[enclave] = option
         if problem.overflow(trial) > limit:
-            balanced = _hand_back(trial, enclave, here, option, problem, limit)
+            balanced = _hand_back(trial, enclave, here, option, problem, limit, home.copy())
             if balanced is None:
                 continue
+            found = _zone_parts(balanced, problem.pairs, problem.door, problem.children)
+            if len(found[2]) + len(found[3]) >= cut_off:
+                continue
             trial = balanced
-        _, _, enclaves, detached = _zone_parts(trial, problem.pairs, problem.door, problem.children)
-        if len(enclaves) + len(detached) >= cut_off:
-            continue
         candidate = (problem.distance(trial), option, trial)
         if best is None or candidate[:2] < best[:2]:
             best = candidate
@@ -375,35 +415,47 @@ def _hand_back(
     option: int,
     problem: _Problem,
     limit: float,
+    home: BoolArray,
 ) -> IntArray | None:
-    """Move border points of ``option`` to ``here`` until overflow is back under ``limit``."""
+    """Move border points of ``option`` to ``here`` until overflow is back under ``limit``.
+
+    A border point is a point of ``option``'s zone next to the linked part of ``here``'s
+    zone (``home``); once handed back it joins that part, so the border grows with it.
+    """
     trial = zones.copy()
     moved = np.zeros(zones.shape[0], dtype=bool)
     moved[enclave] = True
-    pairs = problem.pairs
+    cost, children, seats = problem.cost, problem.children, problem.seats
+    assigned = trial != UNASSIGNED
+    load = np.bincount(trial[assigned], weights=children[assigned], minlength=seats.size)
+    total = float(np.clip(load - seats, 0.0, None).sum())
+    candidates = set(problem.neighbours_of(np.flatnonzero(home)).tolist())
     for _ in range(_MAX_HAND_BACK):
-        if problem.overflow(trial) <= limit:
+        if total <= limit:
             return trial
-        labels, linked, _, _ = _zone_parts(trial, pairs, problem.door, problem.children)
-        home = (trial == here) & np.isin(labels, list(linked))
-        ends = [(pairs[:, 0], pairs[:, 1]), (pairs[:, 1], pairs[:, 0])]
-        border = np.unique(
-            np.concatenate([a[(trial[a] == option) & home[b] & ~moved[a]] for a, b in ends])
+        border = np.array(
+            sorted(p for p in candidates if trial[p] == option and not moved[p]), dtype=np.int64
         )
-        border = border[np.isfinite(problem.cost[border, here])]
-        before = problem.overflow(trial)
-        best: tuple[float, int] | None = None
-        for point in border:
-            trial[point] = here
-            if problem.overflow(trial) < before - 1e-12:
-                extra = problem.children[point] * (
-                    problem.cost[point, here] - problem.cost[point, option]
-                )
-                if best is None or (extra, int(point)) < best:
-                    best = (float(extra), int(point))
-            trial[point] = option
-        if best is None:
+        border = border[np.isfinite(cost[border, here])] if border.size else border
+        if border.size == 0:
             return None
-        trial[best[1]] = here
-        moved[best[1]] = True
+        size = children[border]
+        change = (
+            np.clip(load[here] + size - seats[here], 0.0, None)
+            - max(0.0, load[here] - seats[here])
+            + np.clip(load[option] - size - seats[option], 0.0, None)
+            - max(0.0, load[option] - seats[option])
+        )
+        useful = change < -1e-12
+        if not useful.any():
+            return None
+        extra = np.where(useful, size * (cost[border, here] - cost[border, option]), np.inf)
+        pick = int(np.lexsort((border, extra))[0])
+        point = int(border[pick])
+        trial[point] = here
+        moved[point] = True
+        candidates.update(problem.neighbours_of(np.array([point])).tolist())
+        load[here] += children[point]
+        load[option] -= children[point]
+        total += float(change[pick])
     return None

@@ -106,7 +106,8 @@ def assert_zoning_consistent(zoning: Zoning, *, seats_respected: bool = False) -
         assert shape == (n_points,), f"{name} has shape {shape}, expected ({n_points},)"
     assigned = zoning.assigned
     assert ((zoning.school >= UNASSIGNED) & (zoning.school < zoning.n_schools)).all()
-    assert np.isfinite(zoning.distance_m[assigned]).all(), "a point's zone school is unreachable"
+    assert not np.isnan(zoning.distance_m).any(), "a distance is NaN"
+    assert np.isinf(zoning.distance_m[~assigned]).all(), "an unassigned point has a distance"
     assert (zoning.placed >= -1e-9).all(), "negative placed children"
     assert (zoning.placed <= zoning.children + 1e-9).all(), "more placed than children"
     assert (zoning.placed[~assigned] == 0).all(), "unassigned points have seats"

@@ -87,6 +87,9 @@ class SolveReport:
         ``"certified"`` when the zoning before contiguity repairs is within ``tolerance``
         of ``lower_bound_m`` (so within it of the best possible zoning), else
         ``"uncertified"`` (the gap is then still known from the two distances).
+    rounding_method
+        How split points got one school: ``"greedy"`` or ``"milp"`` (see
+        :mod:`enrolment._transport`).
     tolerance
         The excess over ``lower_bound_m`` accepted as certified, as a share of it.
     candidate_pairs
@@ -101,6 +104,7 @@ class SolveReport:
     lower_bound_m: float
     lp_overflow_children: float
     rounding: str
+    rounding_method: str
     tolerance: float
     candidate_pairs: int
     rounded_distance_m: float
@@ -129,14 +133,14 @@ class Zoning:
         ``"ward"``, ``"nearest"`` or ``"optimal"``.
     school
         ``(n_points,)`` zone school of each point; :data:`UNASSIGNED` (-1) where the point
-        reaches no school.
+        reaches no school and no fallback distance zoned it.
     children
         ``(n_points,)`` children of first-grade age at each point.
     placed
         ``(n_points,)`` of those, children with a seat at their zone school.
     distance_m
         ``(n_points,)`` cost (metres) from each point to its zone school; ``inf`` when
-        unassigned.
+        unassigned or when the point was zoned without a route.
     seats
         ``(n_schools,)`` first-grade seats the placement used.
     breaks
@@ -165,15 +169,20 @@ class Zoning:
         return np.asarray(self.school != UNASSIGNED)
 
     @property
+    def routed(self) -> BoolArray:
+        """Whether each point has a zone school it can reach on the network."""
+        return np.asarray(self.assigned & np.isfinite(self.distance_m))
+
+    @property
     def shortfall(self) -> FloatArray:
         """Children of each point in a zone but without a seat (zero where unassigned)."""
         return np.where(self.assigned, self.children - self.placed, 0.0)
 
     @property
     def total_distance_m(self) -> float:
-        """Child-weighted distance to the zone schools over assigned points, child-metres."""
-        assigned = self.assigned
-        return float(np.dot(self.children[assigned], self.distance_m[assigned]))
+        """Child-weighted distance to the zone schools over routed points, child-metres."""
+        routed = self.routed
+        return float(np.dot(self.children[routed], self.distance_m[routed]))
 
     def school_children(self) -> FloatArray:
         """Return the children in each school's zone, ``(n_schools,)``."""
@@ -231,7 +240,9 @@ class MethodStatistics:
     shortfall_children
         Children in a zone whose school has no seat left for them.
     unassigned_children
-        Children at points that reach no school.
+        Children at points with no zone school.
+    no_route_children
+        Children zoned to a school they have no network route to (by the fallback).
     total_distance_m
         Child-weighted distance on the zoning cost matrix, child-metres.
     within_1km_walk_share, within_2km_walk_share
@@ -251,6 +262,7 @@ class MethodStatistics:
     placed_children: float
     shortfall_children: float
     unassigned_children: float
+    no_route_children: float
     total_distance_m: float
     within_1km_walk_share: float
     within_2km_walk_share: float

@@ -86,8 +86,9 @@ def zone_polygons(
     -------
     geopandas.GeoDataFrame
         One row per school with a zone (and one with ``school = -1`` for the area of points
-        that reach no school): ``school``, ``school_id``, ``children``, ``points`` (number of
-        demand points), MultiPolygon geometry in the points' CRS; sorted by ``school``.
+        that reach no school, whose ``school_id`` is missing): ``school``, ``school_id``,
+        ``children``, ``points`` (number of demand points), MultiPolygon geometry in the
+        points' CRS; sorted by ``school`` (-1 last).
 
     Raises
     ------

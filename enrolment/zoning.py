@@ -20,8 +20,11 @@ exactly one zone (or none, when it reaches no school):
     the network where capacity allows (:mod:`enrolment.contiguity`).
 
 Seats are then given out in every method alike: a school's seats go to the children of its
-zone nearest to it; the rest are the zone's shortfall, reported per point. Points that
-reach no school stay unassigned and are reported too: nothing is hidden.
+zone nearest to it; the rest are the zone's shortfall, reported per point. A point that
+reaches no school on the network (a footpath cut off from the streets, an island without
+a ferry) is zoned by ``fallback_m`` when given (e.g. straight-line distance; it is then
+reported as zoned without a route and seated last), else left unassigned and reported:
+nothing is hidden.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from enrolment import _transport, _validate
+from enrolment._transport import relieve_overflow
 from enrolment.contiguity import (
     DEFAULT_DOORSTEP_M,
     doorstep_points,
@@ -124,6 +128,34 @@ def _zoning(
     )
 
 
+def _fill_unrouted(
+    school: IntArray,
+    *,
+    cost: FloatArray,
+    fallback_m: npt.ArrayLike | None,
+    point_ward: npt.NDArray[np.object_] | None = None,
+    school_ward: npt.NDArray[np.object_] | None = None,
+) -> IntArray:
+    """Zone the points without any route by ``fallback_m`` (own-ward schools first)."""
+    unrouted = np.flatnonzero(~np.isfinite(cost).any(axis=1))
+    if fallback_m is None or unrouted.size == 0:
+        return school
+    fallback = _validate.cost_matrix(fallback_m, field="fallback_m")
+    if fallback.shape != cost.shape:
+        msg = f"expected shape {cost.shape}, got {fallback.shape}"
+        raise InvalidInputError(msg, field="fallback_m")
+    zones = school.copy()
+    for point in unrouted:
+        options = np.arange(cost.shape[1])
+        if point_ward is not None and school_ward is not None:
+            own = np.flatnonzero(school_ward == point_ward[point])
+            if own.size and np.isfinite(fallback[point, own]).any():
+                options = own
+        if np.isfinite(fallback[point, options]).any():
+            zones[point] = int(options[np.argmin(fallback[point, options])])
+    return zones
+
+
 def _reported_breaks(
     school: IntArray,
     *,
@@ -156,6 +188,7 @@ def nearest_zones(
     seats: npt.ArrayLike,
     neighbours: npt.ArrayLike | None = None,
     doorstep_m: float = DEFAULT_DOORSTEP_M,
+    fallback_m: npt.ArrayLike | None = None,
 ) -> Zoning:
     """Zone every point to its nearest school on the network, capacity ignored.
 
@@ -171,6 +204,9 @@ def nearest_zones(
         ``(k, 2)`` neighbour pairs of points, to report enclaves (none are repaired).
     doorstep_m
         See :func:`enrolment.contiguity.doorstep_points`.
+    fallback_m
+        ``(n_points, n_schools)`` distances (e.g. straight-line metres) that zone the points
+        with no network route to any school; without it such points stay unassigned.
 
     Returns
     -------
@@ -183,7 +219,7 @@ def nearest_zones(
         If an array breaks its contract.
     """
     cost, weights, capacity = _checked(cost_m, children, seats)
-    school = nearest_school(cost)
+    school = _fill_unrouted(nearest_school(cost), cost=cost, fallback_m=fallback_m)
     breaks = _reported_breaks(
         school, cost=cost, children=weights, neighbours=neighbours, doorstep_m=doorstep_m
     )
@@ -199,6 +235,7 @@ def ward_zones(
     school_ward: Sequence[str | None],
     neighbours: npt.ArrayLike | None = None,
     doorstep_m: float = DEFAULT_DOORSTEP_M,
+    fallback_m: npt.ArrayLike | None = None,
 ) -> Zoning:
     """Zone every point to a school of its own ward (today's practice).
 
@@ -219,8 +256,9 @@ def ward_zones(
         Ward code of each point.
     school_ward
         Ward code of each school (``None`` when unknown).
-    neighbours, doorstep_m
-        As in :func:`nearest_zones`.
+    neighbours, doorstep_m, fallback_m
+        As in :func:`nearest_zones`; a point without a route goes to the nearest school of
+        its ward by ``fallback_m`` (or the nearest of all if its ward has none).
 
     Returns
     -------
@@ -236,8 +274,9 @@ def ward_zones(
     wards = _validate.labels(point_ward, cost.shape[0], field="point_ward")
     homes = _validate.labels(school_ward, cost.shape[1], field="school_ward")
     school = nearest_school(cost)
+    routed = np.isfinite(cost).any(axis=1)
     for ward in sorted({w for w in wards if w is not None}):
-        members = np.flatnonzero(wards == ward)
+        members = np.flatnonzero((wards == ward) & routed)
         own = np.flatnonzero(homes == ward)
         sub = cost[np.ix_(members, own)]
         reach = np.isfinite(sub).any(axis=1)
@@ -248,6 +287,9 @@ def ward_zones(
         if common.any():
             total = np.where(common, weights[members] @ np.where(common, cost[members], 0), np.inf)
             school[members] = int(np.argmin(total))
+    school = _fill_unrouted(
+        school, cost=cost, fallback_m=fallback_m, point_ward=wards, school_ward=homes
+    )
     breaks = _reported_breaks(
         school, cost=cost, children=weights, neighbours=neighbours, doorstep_m=doorstep_m
     )
@@ -263,6 +305,7 @@ def optimal_zones(
     doorstep_m: float = DEFAULT_DOORSTEP_M,
     solver: str = "highs",
     tolerance: float = _transport.DEFAULT_TOLERANCE,
+    fallback_m: npt.ArrayLike | None = None,
 ) -> Zoning:
     """Zone points to minimise child-weighted distance within the schools' seats.
 
@@ -290,6 +333,9 @@ def optimal_zones(
     tolerance
         Largest excess over the transportation optimum accepted as certified, as a share
         of its child-weighted distance (0.001: 0.1 %).
+    fallback_m
+        As in :func:`nearest_zones`: zones the points without a route (outside the
+        optimisation; they are reported, and seated last).
 
     Returns
     -------
@@ -311,11 +357,13 @@ def optimal_zones(
         msg = f"must be a share in [0, 1), got {tolerance}"
         raise InvalidInputError(msg, field="tolerance")
     solution = _transport.solve_transport(cost, weights, capacity, solver=solver)
-    rounding = _transport.round_to_zones(weights, capacity, solution, tolerance=tolerance)
+    rounding = _transport.round_to_zones(cost, weights, capacity, solution, tolerance=tolerance)
     school = rounding.school
     idle = (school == UNASSIGNED) & np.isfinite(cost).any(axis=1)
     school[idle] = nearest_school(cost[idle])
-    assigned = school != UNASSIGNED
+    school = _fill_unrouted(school, cost=cost, fallback_m=fallback_m)
+    school = relieve_overflow(school, cost=cost, children=weights, seats=capacity)
+    assigned = (school != UNASSIGNED) & np.isfinite(cost).any(axis=1)
     rounded_distance = float(
         np.dot(weights[assigned], cost[np.flatnonzero(assigned), school[assigned]])
     )
@@ -337,6 +385,7 @@ def optimal_zones(
         lower_bound_m=solution.lower_bound_m,
         lp_overflow_children=float(solution.overflow.sum()),
         rounding="certified" if certified else "uncertified",
+        rounding_method=rounding.method,
         tolerance=tolerance,
         candidate_pairs=rounding.candidate_pairs,
         rounded_distance_m=rounded_distance,

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from gis_service import __version__
 from gis_service.api.problems import install_problem_handlers
-from gis_service.api.routes import districts, forecasts, health, imports, routing, schools
+from gis_service.api.routes import districts, forecasts, health, imports, routing, schools, zones
 from gis_service.networks import NetworkStore
 from gis_service.settings import Settings
 from gis_service.store import open_engine, prepare_store
@@ -43,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (
         imports.router,
         routing.router,
+        zones.router,
         schools.router,
         districts.router,
         forecasts.router,

@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gis_service.cli import db, district, forecast, keys, network, schools
+from gis_service.cli import db, district, forecast, keys, network, schools, zones
 from gis_service.cli.context import CliState
 from gis_service.errors import ServiceError
 
@@ -27,6 +27,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(schools.app, name="schools")
 app.add_typer(network.app, name="network")
 app.add_typer(forecast.app, name="forecast")
+app.add_typer(zones.app, name="zones")
 app.command("distances")(network.distances)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -180,3 +181,86 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- admission zones (issue 4) ----------------------------------------------------------
+
+ZONING_METHODS = ("ward", "nearest", "optimal")
+ZONE_VERSION_STATUSES = ("draft", "published", "superseded")
+
+
+class ZoneVersion(Base):
+    """A named, dated set of admission zones of a district, computed by one method.
+
+    ``inputs`` describes what the zones were computed from (registry state, census, road
+    extract, assumptions) and ``inputs_hash`` fingerprints it; ``statistics`` holds the
+    method's figures. One version per district is ``published``: the eligibility lookup
+    uses it.
+    """
+
+    __tablename__ = "zone_version"
+    __table_args__ = (
+        UniqueConstraint("district_id", "name", name="zone_version_district_name"),
+        CheckConstraint(_in("method", ZONING_METHODS), name="method"),
+        CheckConstraint(_in("status", ZONE_VERSION_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(16))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inputs_hash: Mapped[str] = mapped_column(String(64))
+    statistics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(200))
+
+    zones: Mapped[list[Zone]] = relationship(
+        back_populates="version", cascade="all, delete-orphan", order_by="Zone.id"
+    )
+    points: Mapped[list[ZonePoint]] = relationship(
+        back_populates="version", cascade="all, delete-orphan", order_by="ZonePoint.id"
+    )
+
+
+class Zone(Base):
+    """One school's admission zone in a version (``school_code`` null: no school reachable)."""
+
+    __tablename__ = "zone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("zone_version.id", ondelete="CASCADE"), index=True
+    )
+    school_code: Mapped[str | None] = mapped_column(String(32))
+    school_name: Mapped[str | None] = mapped_column(String(300))
+    children: Mapped[float] = mapped_column(Float)
+    seats: Mapped[float | None] = mapped_column(Float)
+    seats_assumed: Mapped[bool] = mapped_column(default=False)
+    boundary: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326))
+
+    version: Mapped[ZoneVersion] = relationship(back_populates="zones")
+
+
+class ZonePoint(Base):
+    """A demand point of a version: its children, zone school and seats given."""
+
+    __tablename__ = "zone_point"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("zone_version.id", ondelete="CASCADE"), index=True
+    )
+    point_id: Mapped[str] = mapped_column(String(64))
+    ward_code: Mapped[str] = mapped_column(String(16))
+    children: Mapped[float] = mapped_column(Float)
+    placed: Mapped[float] = mapped_column(Float)
+    school_code: Mapped[str | None] = mapped_column(String(32))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326))
+
+    version: Mapped[ZoneVersion] = relationship(back_populates="points")

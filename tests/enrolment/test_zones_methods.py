@@ -12,6 +12,7 @@ from enrolment import (
     optimal_zones,
     place_children,
     ward_zones,
+    zone_statistics,
 )
 from enrolment.testing import assert_zoning_consistent
 
@@ -88,6 +89,40 @@ def test_unreachable_points_are_unassigned_and_counted() -> None:
         assert zoning.placed.tolist() == [1, 0, 2]
         assert np.isinf(zoning.distance_m[1])
         assert zoning.total_distance_m == 100 + 2 * 300
+
+
+def test_points_without_a_route_are_zoned_by_the_fallback_and_reported() -> None:
+    cost = np.array([[100.0, 200.0], [INF, INF], [300.0, INF]])
+    straight = np.array([[80.0, 150.0], [500.0, 90.0], [250.0, 700.0]])
+    for zoning in (
+        nearest_zones(cost, children=[1, 4, 2], seats=[10, 10], fallback_m=straight),
+        optimal_zones(cost, children=[1, 4, 2], seats=[10, 10], fallback_m=straight),
+        ward_zones(
+            cost,
+            children=[1, 4, 2],
+            seats=[10, 10],
+            point_ward=["W", "W", "W"],
+            school_ward=["W", None],
+            fallback_m=straight,
+        ),
+    ):
+        # point 1 goes to school 1 by straight line, or to its ward's school 0 (ward-based)
+        expected = 0 if zoning.method == "ward" else 1
+        assert zoning.school.tolist() == [0, expected, 0]
+        assert zoning.assigned.all()
+        assert zoning.routed.tolist() == [True, False, True]
+        assert np.isinf(zoning.distance_m[1])
+        assert zoning.total_distance_m == 100 + 2 * 300
+        assert zoning.placed[1] == 4  # seats are given to it last, but there is room
+        assert_zoning_consistent(zoning)
+    stats = zone_statistics(
+        nearest_zones(cost, children=[1, 4, 2], seats=[10, 10], fallback_m=straight), cost_m=cost
+    )
+    assert stats.no_route_children == 4
+    assert stats.unassigned_children == 0
+    assert stats.not_nearest_children == 0
+    with pytest.raises(InvalidInputError, match="fallback_m"):
+        nearest_zones(cost, children=[1, 4, 2], seats=[10, 10], fallback_m=straight[:, :1])
 
 
 def test_a_point_too_big_for_any_school_is_reported_not_split() -> None:

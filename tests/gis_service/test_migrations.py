@@ -18,7 +18,7 @@ def test_upgrade_builds_every_table_and_is_repeatable(empty_settings: Settings) 
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             assert set(Base.metadata.tables) <= tables
-            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
             school_columns = {c["name"] for c in inspect(conn).get_columns("school")}
             assert set(Base.metadata.tables["school"].columns.keys()) == school_columns
     finally:

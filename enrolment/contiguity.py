@@ -16,7 +16,9 @@ room); when no neighbouring zone can take it the enclave stays and is reported a
 :class:`~enrolment.types.ContiguityBreak`: ``"capacity"`` (the neighbours are full),
 ``"unreachable"`` (no neighbouring zone's school can be reached from it) or
 ``"no_neighbour"`` (no neighbouring zone at all). A move is kept only if it leaves fewer
-cut-off parts, so the repair ends.
+cut-off parts, so the repair ends. :func:`improve_zones` then shortens the repaired
+zones by border moves and trades that keep every zone whole and add no child above
+capacity.
 """
 
 from __future__ import annotations
@@ -459,3 +461,205 @@ def _hand_back(
         load[option] -= children[point]
         total += float(change[pick])
     return None
+
+
+#: Rounds of :func:`improve_zones` at most (each round moves every zone at most once).
+_MAX_IMPROVE_ROUNDS = 1_000
+#: Border points per side and zone pair tried in the exchanges of :func:`improve_zones`.
+_EXCHANGE_CANDIDATES = 6
+#: Least gain of a move worth making, child-metres.
+_MIN_GAIN = 1e-6
+
+
+def improve_zones(
+    school: IntArray,
+    *,
+    cost: FloatArray,
+    children: FloatArray,
+    seats: FloatArray,
+    pairs: IntArray,
+    door: BoolArray,
+) -> IntArray:
+    """Shorten the zones' child-weighted distance by border moves that keep them whole.
+
+    A local search over zones already made contiguous (:func:`repair_contiguity`): a
+    border point of zone A next to the school-linked part of zone B moves to B when that
+    is shorter, adds no child above capacity and leaves no part of A cut off from its
+    school; where capacity binds, two border points of A and B trade places under the
+    same conditions. Each round makes the best moves first, each zone at most once, until
+    no move gains; enclaves the repair left are never moved.
+
+    Parameters
+    ----------
+    school
+        Zone school per point (-1: none); not modified.
+    cost
+        ``(n_points, n_schools)`` metres, ``inf`` for no route.
+    children
+        Children per point.
+    seats
+        Seats per school.
+    pairs
+        Neighbour pairs.
+    door
+        Doorstep flags (:func:`doorstep_points`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The improved zone school per point: never longer, never more children above
+        capacity, never more cut-off parts.
+    """
+    problem = _Problem(cost=cost, children=children, seats=seats, pairs=pairs, door=door)
+    zones = school.copy()
+    assigned = zones != UNASSIGNED
+    load = np.asarray(
+        np.bincount(zones[assigned], weights=children[assigned], minlength=seats.size),
+        dtype=np.float64,
+    )
+    for _ in range(_MAX_IMPROVE_ROUNDS):
+        labels, linked, _, _ = _zone_parts(zones, pairs, door, children)
+        moves = _border_moves(zones, labels, linked, problem)
+        if moves.shape[0] == 0:
+            break
+        touched: set[int] = set()
+        made = _single_moves(zones, load, moves, problem, touched)
+        made += _exchanges(zones, load, moves, problem, touched)
+        if made == 0:
+            break
+    return zones
+
+
+def _border_moves(
+    zones: IntArray, labels: IntArray, linked: set[int], problem: _Problem
+) -> npt.NDArray[np.float64]:
+    """Rows ``(point, from, to, gain)`` of every move of a linked border point, best first."""
+    in_linked = np.isin(labels, np.fromiter(linked, dtype=np.int64, count=len(linked)))
+    both = np.concatenate([problem.pairs, problem.pairs[:, ::-1]])
+    point, other = both[:, 0], both[:, 1]
+    keep = (zones[point] != zones[other]) & (zones[point] != UNASSIGNED)
+    keep &= (zones[other] != UNASSIGNED) & in_linked[point] & in_linked[other]
+    point, to = point[keep], zones[other[keep]]
+    here = zones[point]
+    gain = problem.children[point] * (problem.cost[point, here] - problem.cost[point, to])
+    usable = np.isfinite(gain)
+    rows = np.unique(np.column_stack([point[usable], here[usable], to[usable]]), axis=0)
+    gain = problem.children[rows[:, 0]] * (
+        problem.cost[rows[:, 0], rows[:, 1]] - problem.cost[rows[:, 0], rows[:, 2]]
+    )
+    order = np.lexsort((rows[:, 0], -gain))
+    return np.column_stack([rows[order].astype(np.float64), gain[order]])
+
+
+def _overflow_change(load: FloatArray, seats: FloatArray, change: dict[int, float]) -> float:
+    """Change of the children above capacity when ``change`` is added to the loads."""
+    return float(
+        sum(
+            max(0.0, load[zone] + delta - seats[zone]) - max(0.0, load[zone] - seats[zone])
+            for zone, delta in change.items()
+        )
+    )
+
+
+def _stays_linked(zones: IntArray, zone: int, problem: _Problem, before: int) -> bool:
+    """Whether ``zone`` has no more than ``before`` parts cut off from its school."""
+    return _cut_off_parts(zones, zone, problem) <= before
+
+
+def _cut_off_parts(zones: IntArray, zone: int, problem: _Problem) -> int:
+    members = np.flatnonzero(zones == zone)
+    if members.size == 0:
+        return 0
+    inner = problem.adjacency[members][:, members]
+    count, labels = connected_components(inner, directed=False)
+    reached = np.zeros(count, dtype=bool)
+    reached[labels[problem.door[members, zone]]] = True
+    return int((~reached).sum()) if reached.any() else count
+
+
+def _apply(
+    zones: IntArray, load: FloatArray, problem: _Problem, moves: list[tuple[int, int, int]]
+) -> bool:
+    """Make ``moves`` ``(point, from, to)`` if no zone they touch gets a cut-off part."""
+    touched = {z for _, a, b in moves for z in (a, b)}
+    before = {zone: _cut_off_parts(zones, zone, problem) for zone in touched}
+    for point, _, to in moves:
+        zones[point] = to
+    if all(_stays_linked(zones, zone, problem, before[zone]) for zone in touched):
+        for point, here, to in moves:
+            load[here] -= problem.children[point]
+            load[to] += problem.children[point]
+        return True
+    for point, here, _ in moves:
+        zones[point] = here
+    return False
+
+
+def _single_moves(
+    zones: IntArray,
+    load: FloatArray,
+    moves: npt.NDArray[np.float64],
+    problem: _Problem,
+    touched: set[int],
+) -> int:
+    """Make the gaining single moves, best first, each zone once; return how many."""
+    made = 0
+    for point_f, here_f, to_f, gain in moves.tolist():
+        if gain <= _MIN_GAIN:
+            break
+        point, here, to = int(point_f), int(here_f), int(to_f)
+        if here in touched or to in touched:
+            continue
+        size = float(problem.children[point])
+        if _overflow_change(load, problem.seats, {here: -size, to: size}) > 1e-9:
+            continue
+        if _apply(zones, load, problem, [(point, here, to)]):
+            touched.update((here, to))
+            made += 1
+    return made
+
+
+def _exchanges(
+    zones: IntArray,
+    load: FloatArray,
+    moves: npt.NDArray[np.float64],
+    problem: _Problem,
+    touched: set[int],
+) -> int:
+    """Trade two border points between zone pairs where that gains; return how many."""
+    sides: dict[tuple[int, int], list[tuple[int, float]]] = {}
+    for point_f, here_f, to_f, gain in moves.tolist():
+        side = sides.setdefault((int(here_f), int(to_f)), [])
+        if len(side) < _EXCHANGE_CANDIDATES:
+            side.append((int(point_f), gain))
+    made = 0
+    for (a, b), forth in sorted(sides.items()):
+        if a > b or a in touched or b in touched or (b, a) not in sides:
+            continue
+        best = _best_exchange(forth, sides[(b, a)], a, b, load, problem)
+        if best is not None and _apply(zones, load, problem, [(best[0], a, b), (best[1], b, a)]):
+            touched.update((a, b))
+            made += 1
+    return made
+
+
+def _best_exchange(
+    forth: list[tuple[int, float]],
+    back: list[tuple[int, float]],
+    a: int,
+    b: int,
+    load: FloatArray,
+    problem: _Problem,
+) -> tuple[int, int] | None:
+    """Return the best gaining trade of a point of ``a`` for one of ``b`` adding no overflow."""
+    best: tuple[float, int, int] | None = None
+    for p, gain_p in forth:
+        for q, gain_q in back:
+            total = gain_p + gain_q
+            if total <= _MIN_GAIN or (best is not None and total <= best[0]):
+                continue
+            shift = float(problem.children[q] - problem.children[p])
+            if _overflow_change(load, problem.seats, {a: shift, b: -shift}) > 1e-9:
+                continue
+            best = (total, p, q)
+    return None if best is None else (best[1], best[2])

@@ -41,11 +41,13 @@ from enrolment.contiguity import (
     DEFAULT_DOORSTEP_M,
     doorstep_points,
     find_enclaves,
+    improve_zones,
     repair_contiguity,
 )
 from enrolment.errors import InvalidInputError
 from enrolment.types import (
     UNASSIGNED,
+    BoolArray,
     ContiguityBreak,
     FloatArray,
     IntArray,
@@ -296,6 +298,20 @@ def ward_zones(
     return _zoning("ward", school, cost=cost, children=weights, seats=capacity, breaks=breaks)
 
 
+def _still_cut_off(
+    breaks: tuple[ContiguityBreak, ...],
+    school: IntArray,
+    *,
+    pairs: IntArray,
+    door: BoolArray,
+    children: FloatArray,
+) -> tuple[ContiguityBreak, ...]:
+    """Keep the breaks whose points are still a cut-off part (a border move may link one)."""
+    enclaves, detached = find_enclaves(school, pairs=pairs, door=door, children=children)
+    parts = {tuple(e.tolist()) for e in enclaves} | {tuple(m.tolist()) for _, m in detached}
+    return tuple(b for b in breaks if tuple(b.points.tolist()) in parts)
+
+
 def optimal_zones(
     cost_m: npt.ArrayLike,
     *,
@@ -380,6 +396,10 @@ def optimal_zones(
         school, breaks = repair_contiguity(
             school, cost=cost, children=weights, seats=capacity, pairs=pairs, door=door
         )
+        school = improve_zones(
+            school, cost=cost, children=weights, seats=capacity, pairs=pairs, door=door
+        )
+        breaks = _still_cut_off(breaks, school, pairs=pairs, door=door, children=weights)
     report = SolveReport(
         solver=solver,
         lower_bound_m=solution.lower_bound_m,

@@ -14,7 +14,7 @@ from enrolment import (
     neighbour_pairs,
     optimal_zones,
 )
-from enrolment.contiguity import doorstep_points, find_enclaves
+from enrolment.contiguity import doorstep_points, find_enclaves, improve_zones
 from enrolment.testing import assert_zoning_consistent
 
 INF = np.inf
@@ -156,3 +156,24 @@ def test_pairs_across_a_canal_are_dropped() -> None:
     assert kept.tolist() == [[0, 1]]
     with pytest.raises(InvalidInputError):
         keep_network_neighbours(pairs, straight_m=[1.0], network_m=[1.0, 2.0])
+
+
+def test_border_moves_shorten_zones_and_keep_them_whole() -> None:
+    # A = {p0 .. p3}, B = {p4} is contiguous, but p3 is 400 m from A and 200 m from B.
+    # With room at B, p3 moves (gain 10 x 200 child-metres); with B full it stays. p1 is
+    # nearer to B too, but never moves: that would cut p2 off A.
+    cost = line_costs()
+    cost[3] = [400.0, 200.0]
+    cost[1] = [150.0, 50.0]  # a short cut from p1 to B that does not pass p2, p3
+    door = doorstep_points(cost, doorstep_m=0)
+    start = np.array([0, 0, 0, 0, 1])
+    children = np.full(5, 10.0)
+    roomy = improve_zones(
+        start, cost=cost, children=children, seats=np.array([50.0, 50.0]), pairs=LINE, door=door
+    )
+    assert roomy.tolist() == [0, 0, 0, 1, 1]
+    full = improve_zones(
+        start, cost=cost, children=children, seats=np.array([50.0, 10.0]), pairs=LINE, door=door
+    )
+    assert full.tolist() == start.tolist()
+    assert start.tolist() == [0, 0, 0, 0, 1]

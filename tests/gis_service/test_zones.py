@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import osmnx as ox
 import pytest
+import shapely
 from fastapi.testclient import TestClient
-from shapely import Point
+from shapely import LineString, Point
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -48,9 +52,12 @@ from gis_service.zoning import (
 from tests.conftest import Templates, make_store_settings
 
 DISTRICT = "770"
+METRIC = "EPSG:32648"
 HOME = (10.7800, 106.6850)  # lat, lon of a home in Quận 3
 #: A home on a footpath cut off from the road network (its demand point reaches no school).
 CUT_OFF_HOME = (10.782625, 106.678938)
+CANAL_OSM_ID = ("relation", 6948537)
+ROADS = Path(__file__).resolve().parents[2] / "data" / "hcmc-district3" / "roads"
 
 
 @dataclass(frozen=True)
@@ -331,6 +338,70 @@ def test_eligibility_answers_for_a_home_cut_off_from_the_roads(
     assert answer["route"] is None
     assert "no walk route" in answer["reason"]
     assert answer["zone_school"]["distance_m"] is None
+
+
+@pytest.fixture(scope="module")
+def canal_and_bridges() -> tuple[BaseGeometry, BaseGeometry]:
+    """Kênh Nhiêu Lộc - Thị Nghè and the bridges of the district's roads (EPSG:32648)."""
+    water = ox.features_from_xml(ROADS / "district3_2018_full.osm.bz2", tags={"natural": "water"})
+    canal = water.to_crs(METRIC).loc[CANAL_OSM_ID].geometry
+    graph = ox.graph_from_xml(ROADS / "district3_2018_highways.osm.bz2")
+    edges = ox.graph_to_gdfs(graph, nodes=False).to_crs(METRIC)
+    bridges = edges[edges["bridge"].notna()].union_all()
+    return canal, bridges
+
+
+def test_eligibility_routes_a_home_beyond_the_canal_over_a_bridge(
+    published_client: TestClient,
+    computed: Computed,
+    canal_and_bridges: tuple[BaseGeometry, BaseGeometry],
+) -> None:
+    # Kênh Nhiêu Lộc - Thị Nghè cuts the district in two; three of its primary schools are
+    # on the smaller bank, too few for the larger one, so some homes are zoned across it.
+    canal, bridges = canal_and_bridges
+    district = computed.optimal.zones.to_crs(METRIC).union_all()
+    banks = sorted(shapely.get_parts(district.difference(canal)), key=lambda g: -g.area)[:2]
+    schools = computed.geography.schools
+    school_bank = [_bank(banks, _metric_point(Point(s.lon, s.lat))) for s in schools]
+    assert sorted(school_bank) == [0, 0, 0, 0, 1, 1, 1]
+    points = computed.geography.points.to_crs(METRIC)
+    school = computed.optimal.zoning.school
+    across = [
+        i
+        for i, point in enumerate(points.geometry)
+        if school[i] >= 0 and _bank(banks, point) not in (None, school_bank[school[i]])
+    ]
+    assert across, "no home is zoned across the canal"
+    home = points.geometry.iloc[across[0]]
+    lon, lat = gpd.GeoSeries([home], crs=METRIC).to_crs("EPSG:4326").iloc[0].coords[0]
+    response = published_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["reason"] is None
+    zone_school = answer["zone_school"]
+    assert zone_school["code"] == schools[school[across[0]]].code
+    route = (
+        gpd.GeoSeries([LineString(answer["route"]["coordinates"])], crs="EPSG:4326")
+        .to_crs(METRIC)
+        .iloc[0]
+    )
+    # the route crosses the canal, on bridges only, and the distance is the route's
+    over_water = route.intersection(canal)
+    assert over_water.length > 0
+    assert over_water.difference(bridges.buffer(2.0)).length < 1.0
+    assert zone_school["distance_m"] == pytest.approx(route.length, rel=0.01)
+    assert zone_school["distance_m"] > home.distance(_metric_point(zone_school["location"]))
+
+
+def _bank(banks: list[BaseGeometry], point: BaseGeometry) -> int | None:
+    """Which bank of the canal a point is on (``None``: on neither, e.g. on the water)."""
+    return next((i for i, bank in enumerate(banks) if bank.covers(point)), None)
+
+
+def _metric_point(point: BaseGeometry | dict[str, Any]) -> BaseGeometry:
+    """A point (shapely or GeoJSON, EPSG:4326) in the metric CRS."""
+    shape = point if isinstance(point, BaseGeometry) else shapely.geometry.shape(point)
+    return gpd.GeoSeries([shape], crs="EPSG:4326").to_crs(METRIC).iloc[0]
 
 
 @pytest.mark.parametrize(

@@ -337,13 +337,19 @@ class _Problem:
             return np.zeros(0, dtype=np.int64)
         return np.concatenate([indices[indptr[p] : indptr[p + 1]] for p in points]).astype(np.int64)
 
+    def loads(self, zones: IntArray) -> FloatArray:
+        """Children zoned to each school."""
+        assigned = zones != UNASSIGNED
+        return np.asarray(
+            np.bincount(
+                zones[assigned], weights=self.children[assigned], minlength=self.seats.shape[0]
+            ),
+            dtype=np.float64,
+        )
+
     def overflow(self, zones: IntArray) -> float:
         """Children above capacity over all schools."""
-        assigned = zones != UNASSIGNED
-        load = np.bincount(
-            zones[assigned], weights=self.children[assigned], minlength=self.seats.shape[0]
-        )
-        return float(np.clip(load - self.seats, 0.0, None).sum())
+        return float(np.clip(self.loads(zones) - self.seats, 0.0, None).sum())
 
     def distance(self, zones: IntArray) -> float:
         """Child-weighted distance to the zone schools."""
@@ -428,8 +434,7 @@ def _hand_back(
     moved = np.zeros(zones.shape[0], dtype=bool)
     moved[enclave] = True
     cost, children, seats = problem.cost, problem.children, problem.seats
-    assigned = trial != UNASSIGNED
-    load = np.bincount(trial[assigned], weights=children[assigned], minlength=seats.size)
+    load = problem.loads(trial)
     total = float(np.clip(load - seats, 0.0, None).sum())
     candidates = set(problem.neighbours_of(np.flatnonzero(home)).tolist())
     for _ in range(_MAX_HAND_BACK):
@@ -512,11 +517,7 @@ def improve_zones(
     """
     problem = _Problem(cost=cost, children=children, seats=seats, pairs=pairs, door=door)
     zones = school.copy()
-    assigned = zones != UNASSIGNED
-    load = np.asarray(
-        np.bincount(zones[assigned], weights=children[assigned], minlength=seats.size),
-        dtype=np.float64,
-    )
+    load = problem.loads(zones)
     for _ in range(_MAX_IMPROVE_ROUNDS):
         labels, linked, _, _ = _zone_parts(zones, pairs, door, children)
         moves = _border_moves(zones, labels, linked, problem)
@@ -539,14 +540,13 @@ def _border_moves(
     point, other = both[:, 0], both[:, 1]
     keep = (zones[point] != zones[other]) & (zones[point] != UNASSIGNED)
     keep &= (zones[other] != UNASSIGNED) & in_linked[point] & in_linked[other]
-    point, to = point[keep], zones[other[keep]]
-    here = zones[point]
-    gain = problem.children[point] * (problem.cost[point, here] - problem.cost[point, to])
-    usable = np.isfinite(gain)
-    rows = np.unique(np.column_stack([point[usable], here[usable], to[usable]]), axis=0)
+    point = point[keep]
+    rows = np.unique(np.column_stack([point, zones[point], zones[other[keep]]]), axis=0)
     gain = problem.children[rows[:, 0]] * (
         problem.cost[rows[:, 0], rows[:, 1]] - problem.cost[rows[:, 0], rows[:, 2]]
     )
+    usable = np.isfinite(gain)
+    rows, gain = rows[usable], gain[usable]
     order = np.lexsort((rows[:, 0], -gain))
     return np.column_stack([rows[order].astype(np.float64), gain[order]])
 
@@ -561,12 +561,8 @@ def _overflow_change(load: FloatArray, seats: FloatArray, change: dict[int, floa
     )
 
 
-def _stays_linked(zones: IntArray, zone: int, problem: _Problem, before: int) -> bool:
-    """Whether ``zone`` has no more than ``before`` parts cut off from its school."""
-    return _cut_off_parts(zones, zone, problem) <= before
-
-
 def _cut_off_parts(zones: IntArray, zone: int, problem: _Problem) -> int:
+    """Count the parts of ``zone`` that no chain of its points links to its school."""
     members = np.flatnonzero(zones == zone)
     if members.size == 0:
         return 0
@@ -585,7 +581,7 @@ def _apply(
     before = {zone: _cut_off_parts(zones, zone, problem) for zone in touched}
     for point, _, to in moves:
         zones[point] = to
-    if all(_stays_linked(zones, zone, problem, before[zone]) for zone in touched):
+    if all(_cut_off_parts(zones, zone, problem) <= before[zone] for zone in touched):
         for point, here, to in moves:
             load[here] -= problem.children[point]
             load[to] += problem.children[point]

@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Leaflet for the web map, from the npm registry (served by the service, never from a CDN)
+MAP_ASSETS := maps/assets/node_modules/.installed
 
 .PHONY: serve test lint system-deps
 
@@ -15,7 +17,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-serve: system-deps $(STAMP)
+$(MAP_ASSETS): maps/assets/package.json maps/assets/package-lock.json
+	npm ci --prefix maps/assets --no-audit --no-fund --loglevel=error
+	touch $(MAP_ASSETS)
+
+serve: system-deps $(STAMP) $(MAP_ASSETS)
 	$(BIN)/schoolgis serve $(ARGS)
 
 lint: $(STAMP)
@@ -23,5 +29,5 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: system-deps $(STAMP) lint
+test: system-deps $(STAMP) $(MAP_ASSETS) lint
 	$(BIN)/pytest $(ARGS)

@@ -41,6 +41,20 @@ A development of ``D`` dwellings completed in year ``c`` adds, in every year ``t
 the last value holding on). This is the usual pupil-yield rule: each single-year cohort of
 the new households holds that many children per dwelling. The yield is the same in all
 three variants; vary the development itself to see its effect.
+
+Zones
+-----
+Admission zones are made of demand points, each with a ward and a weight (the children
+estimated to live there) and each in one zone. :func:`spread_to_zones` spreads a ward's
+entrants over its demand points in proportion to their weights and sums them per zone::
+
+    zone[z, t] = sum over wards w of entrants[w, t] * share[w, z]
+                 + yield[z, t] of the developments located in zone z
+    share[w, z] = weight of w's points in zone z / weight of all w's points
+
+The yield of a development whose zone is known is taken out of its ward's entrants before
+the spread and added to that zone: its children live in the development, not all over
+the ward. Entrants of points in no zone, and of wards without a point, stay unzoned.
 """
 
 from __future__ import annotations
@@ -61,6 +75,7 @@ from enrolment.errors import InsufficientHistoryError, InvalidInputError
 __all__ = [
     "BAND_QUANTILES",
     "FIRST_GRADE_AGE_YEARS",
+    "UNZONED",
     "VARIANTS",
     "BasePopulation",
     "CapacityComparison",
@@ -74,6 +89,7 @@ __all__ = [
     "KnownBirths",
     "PopulationHistory",
     "Variant",
+    "ZoneDemand",
     "aggregate_capacity",
     "allocate_demand",
     "compare_with_capacity",
@@ -82,6 +98,7 @@ __all__ = [
     "housing_first_grade_yield",
     "project_cohorts",
     "project_totals",
+    "spread_to_zones",
 ]
 
 #: Age (years, reached in the calendar year) at which children enter first grade.
@@ -95,6 +112,9 @@ Variant = Literal["low", "central", "high"]
 VARIANTS: tuple[Variant, ...] = ("low", "central", "high")
 
 FloatArray = npt.NDArray[np.float64]
+
+#: Unit id of the entrants that live in no admission zone.
+UNZONED = "unzoned"
 
 
 def _frozen(values: npt.ArrayLike) -> FloatArray:
@@ -727,6 +747,26 @@ class CapacityComparison:
         return tuple(years[int(np.argmax(row))] if bool(row.any()) else None for row in short)
 
 
+@dataclass(frozen=True, slots=True)
+class ZoneDemand:
+    """First-grade entrants carried from wards to admission zones (:func:`spread_to_zones`).
+
+    Attributes
+    ----------
+    demand
+        Entrants by zone and year with the band, persons.
+    unzoned
+        Entrants living in no zone, one unit (:data:`UNZONED`), persons.
+    ward_shares
+        Share of each ward's entrants (less the yield of located developments) living in
+        each zone, shape ``(n_wards, n_zones)``; a row sums to 1 when the ward is zoned.
+    """
+
+    demand: ForecastBand
+    unzoned: ForecastBand
+    ward_shares: FloatArray
+
+
 # --------------------------------------------------------------------------- rates
 
 
@@ -1077,6 +1117,117 @@ def allocate_demand(
         unit_ids=tuple(to_ids),
         years=demand.years,
         **{name: matrix.T @ demand.variant(name) for name in VARIANTS},
+    )
+
+
+def _ward_zone_shares(
+    wards: Mapping[str, int],
+    zones: Mapping[str, int],
+    point_ward: Sequence[str],
+    point_weight: FloatArray,
+    point_zone: Sequence[str | None],
+) -> FloatArray:
+    """Share of each ward's point weight in each zone (rows of wards without weight: 0)."""
+    in_zone = np.zeros((len(wards), len(zones)))
+    total = np.zeros(len(wards))
+    for ward, weight, zone in zip(point_ward, point_weight, point_zone, strict=True):
+        if ward not in wards:
+            msg = f"a demand point lies in ward {ward!r}, which is not forecast"
+            raise InvalidInputError(msg, field="point_ward")
+        total[wards[ward]] += weight
+        if zone is None:
+            continue
+        if zone not in zones:
+            msg = f"a demand point lies in zone {zone!r}, which is not listed"
+            raise InvalidInputError(msg, field="point_zone")
+        in_zone[wards[ward], zones[zone]] += weight
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(total[:, None] > 0, in_zone / total[:, None], 0.0)
+    return np.asarray(shares, dtype=np.float64)
+
+
+def spread_to_zones(
+    entrants: ForecastBand,
+    point_ward: Sequence[str],
+    *,
+    point_weight: npt.ArrayLike,
+    point_zone: Sequence[str | None],
+    zone_ids: Sequence[str],
+    located_developments: Sequence[tuple[HousingDevelopment, str]] = (),
+) -> ZoneDemand:
+    """Carry each ward's first-grade entrants to admission zones through its demand points.
+
+    See the module docstring (Zones) for the rule.
+
+    Parameters
+    ----------
+    entrants
+        Entrants by ward and year, including the yield of every development (as
+        :func:`forecast_first_grade` gives them), persons.
+    point_ward
+        The ward of each demand point.
+    point_weight
+        The weight of each demand point (children estimated there; only their shares
+        within a ward count), shape ``(n_points,)``, non-negative.
+    point_zone
+        The zone of each demand point, ``None`` for a point in no zone.
+    zone_ids
+        The zones of the result, in order.
+    located_developments
+        Developments whose zone is known, each with that zone.
+
+    Returns
+    -------
+    ZoneDemand
+        Entrants by zone with the band, the unzoned entrants and the ward shares.
+
+    Raises
+    ------
+    InvalidInputError
+        If the points do not fit together, a point or development lies in a ward not
+        forecast or a zone not listed, or ``entrants`` lacks a development's yield.
+    """
+    weights = np.asarray(point_weight, dtype=np.float64)
+    if weights.shape != (len(point_ward),) or len(point_zone) != len(point_ward):
+        msg = (
+            f"{len(point_ward)} point wards, {len(point_zone)} point zones and weights of "
+            f"shape {weights.shape}: one of each per point"
+        )
+        raise InvalidInputError(msg, field="point_weight")
+    _check_counts("point_weight", weights)
+    _check_ids("zone_ids", tuple(zone_ids), len(zone_ids))
+    wards = {code: row for row, code in enumerate(entrants.unit_ids)}
+    zones = {zone: column for column, zone in enumerate(zone_ids)}
+    shares = _ward_zone_shares(wards, zones, point_ward, weights, point_zone)
+    developments = [development for development, _ in located_developments]
+    ward_yield = housing_first_grade_yield(
+        developments, ward_codes=entrants.unit_ids, years=entrants.years
+    )
+    zone_yield = np.zeros((len(zones), len(entrants.years)))
+    for development, zone in located_developments:
+        if zone not in zones:
+            msg = f"development {development.development_id!r} lies in zone {zone!r}, not listed"
+            raise InvalidInputError(msg, field="located_developments")
+        zone_yield[zones[zone]] += [development.first_grade_yield(year) for year in entrants.years]
+    # Every term of the entrants is >= 0, so removing the yields leaves >= 0 up to rounding.
+    if np.any(entrants.low - ward_yield < -1e-9):
+        msg = "the entrants do not include the yield of the located developments"
+        raise InvalidInputError(msg, field="entrants")
+    spread = ForecastBand(
+        unit_ids=entrants.unit_ids,
+        years=entrants.years,
+        **{name: entrants.variant(name) - ward_yield for name in VARIANTS},
+    )
+    carried = allocate_demand(spread, shares, to_ids=zone_ids)
+    unzoned_share = np.clip(1.0 - shares.sum(axis=1), 0.0, 1.0)[:, None]
+    return ZoneDemand(
+        demand=ForecastBand(
+            unit_ids=tuple(zone_ids),
+            years=entrants.years,
+            **{name: carried.variant(name) + zone_yield for name in VARIANTS},
+        ),
+        unzoned=allocate_demand(spread, unzoned_share, to_ids=(UNZONED,)),
+        ward_shares=_frozen(shares),
     )
 
 

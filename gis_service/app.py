@@ -6,13 +6,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from gis_service import __version__
 from gis_service.api.problems import install_problem_handlers
-from gis_service.api.routes import districts, forecasts, health, imports, routing, schools, zones
+from gis_service.api.routes import (
+    auth,
+    districts,
+    forecasts,
+    health,
+    imports,
+    pages,
+    routing,
+    schools,
+    zones,
+)
 from gis_service.networks import NetworkStore
 from gis_service.settings import Settings
 from gis_service.store import open_engine, prepare_store
+from gis_service.web_map import MapBackgrounds
+from gis_service.zoning import ZoningCache
+from maps import assets
+from maps.pages import ASSET_URL
 
 API_PREFIX = "/api/v1"
 
@@ -38,7 +54,12 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
     )
+    assets.check_assets()
     app.state.settings = settings
+    app.state.zoning_cache = ZoningCache()
+    app.state.map_backgrounds = MapBackgrounds()
+    # pages and GeoJSON shrink to a quarter or less: the map must load on a slow phone link
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     install_problem_handlers(app)
     for router in (
         imports.router,
@@ -48,6 +69,9 @@ def create_app(settings: Settings) -> FastAPI:
         districts.router,
         forecasts.router,
         health.router,
+        auth.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(pages.router)
+    app.mount(ASSET_URL, StaticFiles(directory=assets.ASSET_DIR), name="map-assets")
     return app

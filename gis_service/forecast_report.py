@@ -4,7 +4,12 @@ Nothing in the page is fetched: no script, style sheet, font or image is linked,
 opens from disk in any browser, offline. Charts are drawn here as SVG: the district's and
 each ward's and school's first-grade entrants with their low-high band against the seats
 (classes x cap), and ward maps (choropleths) of the seat shortfall and of the entrants,
-drawn in the district's metric CRS.
+drawn in the district's metric CRS. Tables give the entrants of each ward and, once
+admission zones are published, of each zone by year against their seats. The page says
+what the forecast is made from: the manifest and the forecast input version applied.
+
+Chart cards carry ``data-unit`` (the ward, school or district code), maps ``id`` and their
+wards ``data-code``, table rows ``data-code``, so the page can be checked in a browser.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from pyproj import CRS
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from enrolment.forecast import CapacityComparison
 from gis_service.crs import WGS84, to_metric
-from gis_service.forecasting import DistrictForecast, primary_school_counts
+from gis_service.forecasting import DistrictForecast, describe_inputs, primary_school_counts
 from gis_service.records import WardRecord
 
 __all__ = ["render_forecast_report"]
@@ -90,8 +96,8 @@ def _band_chart(
         return top + plot_h * (1 - value / y_max)
 
     parts = [
-        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}">',
+        f'<svg class="demand-chart" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
         f'<text x="{left}" y="16" font-size="13" font-weight="600">{escape(title)}</text>',
     ]
     for tick in np.linspace(0, y_max, 5):
@@ -110,9 +116,14 @@ def _band_chart(
             )
     upper = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(high))
     lower = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in reversed(list(enumerate(low))))
-    parts.append(f'<polygon points="{upper} {lower}" fill="{_BAND_FILL}" opacity="0.8"/>')
+    parts.append(
+        f'<polygon class="band" points="{upper} {lower}" fill="{_BAND_FILL}" opacity="0.8"/>'
+    )
     line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(central))
-    parts.append(f'<polyline points="{line}" fill="none" stroke="{_CENTRAL}" stroke-width="2"/>')
+    parts.append(
+        f'<polyline class="central" points="{line}" fill="none" stroke="{_CENTRAL}" '
+        'stroke-width="2"/>'
+    )
     for index, value in enumerate(central):
         parts.append(
             f'<circle cx="{x(index):.1f}" cy="{y(value):.1f}" r="2.5" fill="{_CENTRAL}">'
@@ -121,8 +132,8 @@ def _band_chart(
         )
     if seats is not None:
         parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y(seats):.1f}" y2="{y(seats):.1f}" '
-            f'stroke="{_SEATS}" stroke-width="2" stroke-dasharray="6 4"/>'
+            f'<line class="seats" x1="{left}" x2="{width - right}" y1="{y(seats):.1f}" '
+            f'y2="{y(seats):.1f}" stroke="{_SEATS}" stroke-width="2" stroke-dasharray="6 4"/>'
             f'<text x="{width - right}" y="{y(seats) - 4:.1f}" font-size="10" '
             f'text-anchor="end" fill="{_SEATS}">{_fmt(seats)} chỗ / seats</text>'
         )
@@ -180,6 +191,7 @@ def _choropleth(
     *,
     title: str,
     kind: str,
+    element_id: str,
     notes: Mapping[str, str] | None = None,
     width: int = 520,
 ) -> str:
@@ -194,8 +206,8 @@ def _choropleth(
     finite = [abs(v) for v in values.values() if v is not None and math.isfinite(v)]
     top_value = max(finite, default=0.0)
     parts = [
-        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}">',
+        f'<svg id="{element_id}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
         f'<text x="{pad}" y="16" font-size="13" font-weight="600">{escape(title)}</text>',
     ]
     for ward, geometry in zip(wards, metric.geometry, strict=True):
@@ -216,8 +228,9 @@ def _choropleth(
         )
         shown = "chưa rõ / unknown" if value is None or not math.isfinite(value) else _fmt(value)
         parts.append(
-            f'<path d="{path}" fill="{colour}" fill-rule="evenodd" stroke="#555" '
-            f'stroke-width="0.8"><title>{escape(ward.name)}: {shown}'
+            f'<path d="{path}" data-code="{escape(ward.code)}" fill="{colour}" '
+            'fill-rule="evenodd" stroke="#555" stroke-width="0.8">'
+            f"<title>{escape(ward.name)}: {shown}"
             f"{escape((notes or {}).get(ward.code, ''))}</title></path>"
         )
         point = geometry.representative_point()
@@ -259,28 +272,61 @@ def _first_short(year: int | None) -> str:
     return "—" if year is None else f'<span class="short">{year}</span>'
 
 
-def _ward_table(forecast: DistrictForecast) -> str:
-    comparison = forecast.wards_vs_capacity
-    names = {w.code: w.name for w in forecast.wards}
-    head = "".join(f"<th>{year}</th>" for year in forecast.years)
+def _comparison_table(
+    comparison: CapacityComparison,
+    names: Mapping[str, str],
+    *,
+    heading: str,
+    table_id: str,
+    assumed: frozenset[str] = frozenset(),
+) -> str:
+    """Entrants of each unit by year (central, low-high) with seats and first year short."""
+    years = comparison.demand.years
+    head = "".join(f"<th>{year}</th>" for year in years)
     rows = []
     for row, code in enumerate(comparison.demand.unit_ids):
         cells = "".join(
             f"<td>{_fmt(comparison.demand.central[row, column])}"
             f'<br><span class="note">{_fmt(comparison.demand.low[row, column])}&ndash;'
             f"{_fmt(comparison.demand.high[row, column])}</span></td>"
-            for column in range(len(forecast.years))
+            for column in range(len(years))
         )
         seats = comparison.capacity.seats[row]
         seats_text = _fmt(seats) if math.isfinite(seats) else "chưa rõ"
+        if code in assumed:
+            seats_text += '<br><span class="note">giả định / assumed</span>'
         rows.append(
-            f"<tr><td>{escape(names[code])}</td>{cells}<td>{seats_text}</td>"
+            f'<tr data-code="{escape(code)}"><td>{escape(names[code])}</td>{cells}'
+            f"<td>{seats_text}</td>"
             f"<td>{_first_short(comparison.first_year_short('central')[row])}</td>"
             f"<td>{_first_short(comparison.first_year_short('high')[row])}</td></tr>"
         )
     return (
-        f"<table><tr><th>Phường / ward</th>{head}<th>chỗ / seats</th>"
+        f'<table id="{table_id}"><tr><th>{heading}</th>{head}<th>chỗ / seats</th>'
         "<th>thiếu từ / short from</th><th>(cao / high)</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def _zone_section(forecast: DistrictForecast) -> str:
+    zones = forecast.zones
+    if zones is None:
+        return (
+            "<p class='note'>Chưa có khu vực tuyển sinh được công bố / no published admission "
+            "zones: zone figures appear once a zone version is computed and published.</p>"
+        )
+    version = zones.version
+    return (
+        f"<p class='note'>Zone version {escape(version.name)} ({escape(version.method)}), "
+        "published "
+        + ("" if version.published_at is None else version.published_at.date().isoformat())
+        + ". Seats are those its zoning used.</p>"
+        + _comparison_table(
+            zones.vs_capacity,
+            {str(z.school_code): z.school_name or str(z.school_code) for z in zones.zones},
+            heading="Khu vực (trường) / zone (school)",
+            table_id="zone-table",
+            assumed=frozenset(str(z.school_code) for z in zones.zones if z.seats_assumed),
+        )
     )
 
 
@@ -289,7 +335,17 @@ def _inputs_list(forecast: DistrictForecast) -> str:
         f"<li><b>{escape(note.name)}</b>: {escape(note.source)} (as of {note.as_of})</li>"
         for note in forecast.inputs.notes
     )
-    return f"<ul>{items}</ul>"
+    return (
+        f'<p id="inputs-used">Đầu vào / inputs: {escape(describe_inputs(forecast))}</p>'
+        f"<ul>{items}</ul>"
+    )
+
+
+def _inputs_version_label(forecast: DistrictForecast) -> str:
+    version = forecast.inputs.input_version
+    if version is None:
+        return "forecast manifest alone"
+    return f"forecast input version {version.name!r} (sha256 {version.inputs_hash[:12]}…)"
 
 
 def _school_section(forecast: DistrictForecast) -> str:
@@ -306,7 +362,7 @@ def _school_section(forecast: DistrictForecast) -> str:
             row = rows[data.code]
             seats = comparison.capacity.seats[row]
             charts.append(
-                '<div class="card">'
+                f'<div class="card" data-unit="{escape(data.code)}">'
                 + _band_chart(
                     forecast.years,
                     comparison.demand.low[row],
@@ -328,7 +384,7 @@ def _school_section(forecast: DistrictForecast) -> str:
             )
     parts = []
     if charts:
-        parts.append(f'<div class="grid">{"".join(charts)}</div>')
+        parts.append(f'<div class="grid" id="school-charts">{"".join(charts)}</div>')
     if missing:
         parts.append(
             "<p class='note'>Trường chưa có dự báo nhu cầu / schools without a demand "
@@ -387,7 +443,7 @@ def render_forecast_report(
     }
     finite_short = [abs(v) for v in shortfall.values() if v is not None]
     ward_charts = "".join(
-        '<div class="card">'
+        f'<div class="card" data-unit="{escape(ward.code)}">'
         + _band_chart(
             years,
             wards_cmp.demand.low[row],
@@ -431,18 +487,25 @@ def render_forecast_report(
         f"district's past annual growth (10th&ndash;90th percentile around the median: "
         f"{rates.low - rates.central:+.2%} / {rates.high - rates.central:+.2%} a year). "
         "Housing developments add their pupil yield. Seats are first-grade classes &times; class "
-        f"cap (default {forecast.class_size_cap}). Zone-level figures are not available until "
-        "admission zones are published; a school's demand is its share of its ward's entrants "
-        "and needs its first-grade enrolment history.</p>"
+        f"cap (default {forecast.class_size_cap}). "
+        + (
+            "A zone's demand is the entrants of its wards' demand points in the zone (in "
+            "proportion to their children; a located development's yield goes to its zone), "
+            "against the seats of the zone version; a school's demand is its zone's.</p>"
+            if forecast.zones is not None
+            else "Without published admission zones a school's demand is its share of its "
+            "ward's entrants and needs its first-grade enrolment history.</p>"
+        )
     )
     body = [
         f"<h1>Dự báo tuyển sinh lớp 1 — {escape(district.name)}</h1>",
         f"<p class='sub'>First-grade demand forecast {years[0]}&ndash;{years[-1]}, "
         f"{escape(district.province_name or '')} · generated "
-        f"{generated_at.isoformat(timespec='minutes')}</p>",
+        f"{generated_at.isoformat(timespec='minutes')} · inputs: "
+        f"{escape(_inputs_version_label(forecast))}</p>",
         summary,
         _legend_chart(),
-        '<div class="card" style="display:inline-block">'
+        f'<div class="card" data-unit="{escape(district.code)}" style="display:inline-block">'
         + _band_chart(
             years,
             total.demand.low[0],
@@ -462,6 +525,7 @@ def render_forecast_report(
             shortfall,
             title=f"Thiếu (+) / thừa (\u2212) chỗ lớp 1 — seat shortfall, {map_year}",
             kind="shortfall",
+            element_id="ward-shortfall-map",
             notes={
                 code: f" ({count} trường tiểu học / primary schools)"
                 for code, count in primary_school_counts(forecast).items()
@@ -475,6 +539,7 @@ def render_forecast_report(
             entrants,
             title=f"Trẻ vào lớp 1 — entrants (central), {map_year}",
             kind="entrants",
+            element_id="ward-entrants-map",
         )
         + _choropleth_legend("entrants", max(entrants.values(), default=0.0))
         + "</div></div>",
@@ -482,8 +547,15 @@ def render_forecast_report(
         "ward; children cross ward lines, so a ward without a school shows its whole demand "
         "as a shortfall.</p>",
         "<h2>Theo phường / by ward</h2>",
-        _ward_table(forecast),
-        f'<div class="grid" style="margin-top:1rem">{ward_charts}</div>',
+        _comparison_table(
+            forecast.wards_vs_capacity,
+            {w.code: w.name for w in forecast.wards},
+            heading="Phường / ward",
+            table_id="ward-table",
+        ),
+        f'<div class="grid" id="ward-charts" style="margin-top:1rem">{ward_charts}</div>',
+        "<h2>Theo khu vực tuyển sinh / by admission zone</h2>",
+        _zone_section(forecast),
         "<h2>Theo trường / by school</h2>",
         _school_section(forecast),
         "<h2>Phương pháp và nguồn / method and inputs</h2>",

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     class_size_cap: int = Field(default=DEFAULT_CLASS_SIZE_CAP, ge=1, le=100)
     load_bundled_district: bool = True
     api_key_header_realm: str = "schoolgis"
+    map_tile_url: str | None = Field(
+        default=None,
+        description="An online tile layer for the web map ({z}/{x}/{y} URL); none by default.",
+    )
+    map_tile_attribution: str = "© OpenStreetMap contributors"
 
     @field_validator("database_url")
     @classmethod

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the service and its tests need (PostGIS, SpatiaLite) when
-# they are missing, and makes sure the machine's PostgreSQL cluster is running.
+# Installs the Debian packages the service and its tests need (PostGIS, SpatiaLite, npm for
+# the web map's Leaflet, Chromium for its browser tests) when they are missing, and makes
+# sure the machine's PostgreSQL cluster is running.
 set -euo pipefail
 
 pg_version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
-packages=(libsqlite3-mod-spatialite)
+packages=(libsqlite3-mod-spatialite chromium)
+# npm installs Leaflet for the web map (maps/assets/package.json)
+command -v npm >/dev/null || packages+=(npm)
 if [ -n "$pg_version" ]; then
     packages+=("postgresql-${pg_version}-postgis-3")
 fi

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -29,6 +30,18 @@ from gis_service.store import open_engine, prepare_store
 
 STORES = ("spatialite", "postgis")
 DISTRICT_CODE = "770"
+#: Debian's Chromium, driven by Playwright (never a downloaded browser).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+#: Where browser tests save their screenshots (test artefacts).
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 
 
 @dataclass(frozen=True)
@@ -193,3 +206,12 @@ def editor_token(engine: Engine) -> str:
 @pytest.fixture
 def planner_token(engine: Engine) -> str:
     return _token(engine, "planner")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for the browser tests (a missing Chromium fails them)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+        yield launched
+        launched.close()

@@ -78,3 +78,4 @@ def require_role(*roles: str) -> Callable[[Principal], Principal]:
 
 
 RegistryEditorDep = Annotated[Principal, Depends(require_role("registry_editor"))]
+PlannerDep = Annotated[Principal, Depends(require_role("planner"))]

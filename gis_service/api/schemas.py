@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from gis_service.geojson import COORDINATE_DECIMALS
 from gis_service.records import (
     LEVEL_NAMES,
     OWNERSHIP_NAMES,
@@ -19,9 +20,6 @@ from gis_service.records import (
     SchoolRecord,
     WardRecord,
 )
-
-#: Decimal places kept in coordinates (about 1 cm at the equator).
-COORDINATE_DECIMALS = 7
 
 
 class PointGeometry(BaseModel):

@@ -10,8 +10,8 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gis_service.cli import db, district, forecast, keys, network, schools, zones
-from gis_service.cli.context import CliState
+from gis_service.cli import db, district, forecast, keys, maps, network, schools, zones
+from gis_service.cli.context import CliState, open_session
 from gis_service.errors import ServiceError
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.add_typer(schools.app, name="schools")
 app.add_typer(network.app, name="network")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(zones.app, name="zones")
+app.add_typer(maps.app, name="map")
 app.command("distances")(network.distances)
 
 
@@ -61,13 +62,24 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
 ) -> None:
-    """Run the HTTP service (the bundled district is loaded into an empty store)."""
+    """Run the HTTP service (the bundled district is loaded into an empty store).
+
+    The first start also computes and publishes the bundled district's admission zones,
+    so the map and the eligibility lookup answer at once.
+    """
     import uvicorn
 
     from gis_service.app import create_app
+    from gis_service.networks import NetworkStore
+    from gis_service.store import publish_bundled_zones
 
     settings = ctx.ensure_object(CliState).settings()
     typer.echo(f"store: {settings.store_url.split('@')[-1]}", err=True)
+    if settings.load_bundled_district:
+        with open_session(settings) as session:
+            published = publish_bundled_zones(session, NetworkStore(settings))
+        if published is not None:
+            typer.echo(f"published the first zone version {published.name!r}", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

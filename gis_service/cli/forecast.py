@@ -1,27 +1,51 @@
-"""``schoolgis forecast``: first-grade demand forecasts, as a table, JSON or an HTML report."""
+"""``schoolgis forecast``: first-grade demand forecasts, as a table, JSON or an HTML report.
+
+``run`` and ``report`` apply the district's adopted forecast input version over the
+manifest, and say which; ``inputs list|save|adopt`` manage those versions.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from gis_service.cli.context import CliState, open_session
+from gis_service.db import forecast_inputs_repository as versions
 from gis_service.db import repository
+from gis_service.errors import InvalidInputError
+from gis_service.forecast_inputs import (
+    ForecastInputVersionIn,
+    adopt_input_version,
+    read_district_inputs,
+    save_input_version,
+    with_adopted_version,
+)
 from gis_service.forecast_report import render_forecast_report
 from gis_service.forecasting import (
     DistrictForecast,
+    Level,
     bundled_forecast_manifest,
     compute_district_forecast,
+    describe_inputs,
+    forecast_document,
     forecast_items,
-    load_forecast_inputs,
     next_school_year,
 )
 
-app = typer.Typer(help="First-grade demand forecasts: run, report.", no_args_is_help=True)
+app = typer.Typer(
+    help="First-grade demand forecasts: run, report, and versions of their inputs.",
+    no_args_is_help=True,
+)
+inputs_app = typer.Typer(
+    help="Forecast input versions (net migration rates, housing developments): list, save, adopt.",
+    no_args_is_help=True,
+)
+app.add_typer(inputs_app, name="inputs")
 
 InputsOption = Annotated[
     Path | None,
@@ -36,28 +60,29 @@ FirstYearOption = Annotated[
     ),
 ]
 YearsOption = Annotated[int, typer.Option("--years", min=1, max=25, help="School years forecast.")]
+ActorOption = Annotated[str, typer.Option("--by", help="Who saves or adopts (recorded).")]
 
 
 def _forecast(
     ctx: typer.Context, inputs: Path | None, first_year: int | None, years: int
 ) -> DistrictForecast:
     settings = ctx.ensure_object(CliState).settings()
-    manifest = inputs or bundled_forecast_manifest()
     with open_session(settings) as session:
-        district = repository.get_district(session, settings.district_code)
-        forecast_inputs = load_forecast_inputs(
-            manifest, wards=repository.list_wards(session, district.code)
+        place = read_district_inputs(
+            session,
+            district_code=settings.district_code,
+            manifest=inputs or bundled_forecast_manifest(),
         )
         return compute_district_forecast(
             session,
-            forecast_inputs,
+            with_adopted_version(session, place),
             first_year=first_year or next_school_year(dt.datetime.now(dt.UTC).date()),
             years=years,
             class_size_cap=settings.class_size_cap,
         )
 
 
-def _print_table(forecast: DistrictForecast, level: Literal["ward", "school"]) -> None:
+def _print_table(forecast: DistrictForecast, level: Level) -> None:
     years = forecast.years
     first = forecast_items(forecast, level=level, year=years[0])
     by_year = {year: forecast_items(forecast, level=level, year=year) for year in years}
@@ -71,7 +96,7 @@ def _print_table(forecast: DistrictForecast, level: Literal["ward", "school"]) -
         seats = item["first_grade_seats"]
         short = item["first_year_short"]["central"]
         typer.echo(
-            f"{item['code']:<10} {item['name'][:28]:<28}"
+            f"{item['code']:<10} {(item['name'] or '')[:28]:<28}"
             + "".join(cells)
             + f"{'?' if seats is None else f'{seats:.0f}':>8} {short or '-':>10}"
         )
@@ -80,6 +105,7 @@ def _print_table(forecast: DistrictForecast, level: Literal["ward", "school"]) -
         f"{forecast.district.code:<10} {'total (central)':<28}"
         + "".join(f"{value:>7.0f}" for value in total)
     )
+    typer.echo(f"inputs: {describe_inputs(forecast)}")
 
 
 @app.command("run")
@@ -89,35 +115,21 @@ def run(
     first_year: FirstYearOption = None,
     years: YearsOption = 10,
     level: Annotated[
-        str, typer.Option("--level", help="ward or school (zones: not published yet).")
+        Level,
+        typer.Option("--level", help="ward, school or zone (zone needs a published zone version)."),
     ] = "ward",
     output: Annotated[
         Path | None, typer.Option("--output", help="Also write every year's items as JSON.")
     ] = None,
 ) -> None:
-    """Forecast first-grade entrants per ward or school against first-grade seats."""
-    if level not in ("ward", "school"):
-        msg = f"level must be 'ward' or 'school' (zones are not published yet), got {level!r}"
-        raise typer.BadParameter(msg)
-    chosen: Literal["ward", "school"] = "ward" if level == "ward" else "school"
+    """Forecast first-grade entrants per ward, school or zone against first-grade seats.
+
+    The district's adopted forecast input version is applied; the last line says which.
+    """
     forecast = _forecast(ctx, inputs, first_year, years)
-    _print_table(forecast, chosen)
+    _print_table(forecast, level)
     if output is not None:
-        payload: dict[str, Any] = {
-            "district_code": forecast.district.code,
-            "district_name": forecast.district.name,
-            "level": chosen,
-            "base_year": forecast.inputs.base.base_year,
-            "years": list(forecast.years),
-            "inputs": [
-                {"name": n.name, "source": n.source, "as_of": n.as_of.isoformat()}
-                for n in forecast.inputs.notes
-            ],
-            "items_by_year": {
-                str(year): forecast_items(forecast, level=chosen, year=year)
-                for year in forecast.years
-            },
-        }
+        payload = forecast_document(forecast, level=level)
         output.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
         typer.echo(f"wrote {output}", err=True)
 
@@ -135,7 +147,10 @@ def report(
         int | None, typer.Option("--map-year", help="Year of the ward maps (default: last).")
     ] = None,
 ) -> None:
-    """Write the forecast report: one HTML file with charts that opens without a server."""
+    """Write the forecast report: one HTML file with charts that opens without a server.
+
+    The district's adopted forecast input version is applied; the report says which.
+    """
     forecast = _forecast(ctx, inputs, first_year, years)
     if map_year is not None and map_year not in forecast.years:
         msg = f"--map-year {map_year} is not among the forecast years {forecast.years}"
@@ -144,5 +159,110 @@ def report(
     output.write_text(html, encoding="utf-8")
     typer.echo(
         f"wrote {output}: {forecast.district.name}, {forecast.years[0]}-{forecast.years[-1]}, "
-        f"{len(forecast.wards)} wards, {len(forecast.schools)} primary schools"
+        f"{len(forecast.wards)} wards, {len(forecast.schools)} primary schools; inputs: "
+        f"{describe_inputs(forecast)}"
+    )
+
+
+# --- forecast input versions ------------------------------------------------------------
+
+#: The command-line option that gives each field of a version other than its inputs.
+_OPTION_OF = {"/name": "--name", "/note": "--note", "/based_on": "--based-on"}
+
+
+def _where(pointer: str, file: Path) -> str:
+    """Say where a problem is: in the inputs file (at a JSON pointer) or in an option."""
+    if pointer == "/inputs" or pointer.startswith("/inputs/"):
+        return f"{file} at {pointer.removeprefix('/inputs') or '/'}"
+    return _OPTION_OF.get(pointer, pointer)
+
+
+def _version_request(
+    file: Path, *, name: str, note: str, based_on: str | None
+) -> ForecastInputVersionIn:
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        msg = f"{file}: not valid JSON ({error})"
+        raise InvalidInputError(msg) from None
+    fields = {"name": name, "note": note, "based_on": based_on, "inputs": document}
+    try:
+        return ForecastInputVersionIn.model_validate(fields)
+    except ValidationError as error:
+        first = error.errors()[0]
+        pointer = "/" + "/".join(str(part) for part in first["loc"])
+        msg = f"{_where(pointer, file)}: {first['msg']}"
+        raise InvalidInputError(msg) from None
+
+
+@inputs_app.command("list")
+def list_inputs(ctx: typer.Context) -> None:
+    """List the district's forecast input versions, newest first."""
+    settings = ctx.ensure_object(CliState).settings()
+    with open_session(settings) as session:
+        code = repository.get_district(session, settings.district_code).code
+        found = versions.list_forecast_input_versions(session, code)
+    if not found:
+        typer.echo(f"district {code} has no forecast input version", err=True)
+    for v in found:
+        typer.echo(
+            f"{v.id}\t{v.name}\t{v.status}\t{v.created_at:%Y-%m-%d %H:%M}\t{v.created_by}\t"
+            f"{v.inputs_hash[:12]}\t{v.note}"
+        )
+
+
+@inputs_app.command("save")
+def save_inputs(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON file of the inputs: source, as_of, net_migration_rate, developments "
+            "(the shape of the compute endpoint's overrides)."
+        ),
+    ],
+    name: Annotated[str, typer.Option("--name", help="Version name, unique in the district.")],
+    note: Annotated[str, typer.Option("--note", help="What changed and why.")] = "",
+    based_on: Annotated[
+        str | None, typer.Option("--based-on", help="The version (id or name) it was edited from.")
+    ] = None,
+    by: ActorOption = "cli",
+) -> None:
+    """Check forecast inputs and save them as a new draft version (versions never change)."""
+    settings = ctx.ensure_object(CliState).settings()
+    request = _version_request(file, name=name, note=note, based_on=based_on)
+    with open_session(settings) as session:
+        place = read_district_inputs(
+            session, district_code=settings.district_code, manifest=bundled_forecast_manifest()
+        )
+        try:
+            record = save_input_version(session, place, request, created_by=by)
+        except InvalidInputError as error:
+            where = _where(error.problems[0].pointer, file) if error.problems else str(file)
+            msg = f"{where}: {error.detail}"
+            raise InvalidInputError(msg) from None
+        session.commit()
+    typer.echo(
+        f"saved forecast input version {record.id} {record.name!r} (draft, sha256 "
+        f"{record.inputs_hash})"
+    )
+
+
+@inputs_app.command("adopt")
+def adopt_inputs(
+    ctx: typer.Context,
+    version: Annotated[str, typer.Argument(help="Version id or name.")],
+    by: ActorOption = "cli",
+) -> None:
+    """Adopt a forecast input version: the district's forecasts use it from now on."""
+    settings = ctx.ensure_object(CliState).settings()
+    with open_session(settings) as session:
+        place = read_district_inputs(
+            session, district_code=settings.district_code, manifest=bundled_forecast_manifest()
+        )
+        record = adopt_input_version(session, place, version, actor=by)
+        session.commit()
+    typer.echo(
+        f"adopted forecast input version {record.id} {record.name!r} (sha256 "
+        f"{record.inputs_hash}) for the forecasts of district {record.district_code}"
     )

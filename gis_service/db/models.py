@@ -16,10 +16,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -264,3 +266,45 @@ class ZonePoint(Base):
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326))
 
     version: Mapped[ZoneVersion] = relationship(back_populates="points")
+
+
+# --- forecast input versions ------------------------------------------------------------
+
+FORECAST_INPUT_STATUSES = ("draft", "adopted", "superseded")
+
+
+class ForecastInputVersion(Base):
+    """A named, immutable set of a planner's forecast inputs of a district.
+
+    ``inputs`` has the shape of the forecast's overrides (net migration rates by ward,
+    housing developments, with their source and date) and ``inputs_hash`` is the SHA-256
+    of its canonical JSON. Only the adoption columns ever change: one version per district
+    is ``adopted`` (the district's forecasts use it), the one adopted before it is
+    ``superseded``.
+    """
+
+    __tablename__ = "forecast_input_version"
+    __table_args__ = (
+        UniqueConstraint("district_id", "name", name="forecast_input_version_district_name"),
+        CheckConstraint(_in("status", FORECAST_INPUT_STATUSES), name="status"),
+        Index(
+            "forecast_input_version_one_adopted",
+            "district_id",
+            unique=True,
+            postgresql_where=text("status = 'adopted'"),
+            sqlite_where=text("status = 'adopted'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inputs_hash: Mapped[str] = mapped_column(String(64))
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("forecast_input_version.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    adopted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    adopted_by: Mapped[str | None] = mapped_column(String(200))

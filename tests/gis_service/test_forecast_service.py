@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gis_service import registry
 from gis_service.db import repository
-from gis_service.errors import InvalidInputError
+from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.forecasting import (
     DistrictForecast,
     bundled_forecast_manifest,
@@ -30,6 +30,7 @@ from gis_service.forecasting import (
 )
 from gis_service.settings import Settings
 from tests.cli import run_schoolgis
+from tests.gis_service.conftest import Computed, publish_zones
 
 WARD_8 = "27121"
 NGUYEN_THAI_SON = "79770006"  # the only primary school of Phường 8 in the bundled registry
@@ -48,12 +49,14 @@ def ward_8_entrants(year: int) -> float:
     return SHARE_8 * AGE_0 * SURVIVAL_0_TO_6 * (1 + GROWTH_8) ** (year - 2019)
 
 
-def forecast(session: Session, first_year: int, years: int = 10) -> DistrictForecast:
+def forecast(
+    session: Session, first_year: int, years: int = 10, class_size_cap: int = 35
+) -> DistrictForecast:
     inputs = load_forecast_inputs(
         bundled_forecast_manifest(), wards=repository.list_wards(session, "770")
     )
     return compute_district_forecast(
-        session, inputs, first_year=first_year, years=years, class_size_cap=35
+        session, inputs, first_year=first_year, years=years, class_size_cap=class_size_cap
     )
 
 
@@ -211,15 +214,23 @@ def test_cli_run_prints_the_wards_and_writes_json(settings: Settings, tmp_path: 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[2:5] == ["2027", "2028", "2029"]
-    assert len(lines) == 1 + 14 + 1
+    assert len(lines) == 1 + 14 + 1 + 1
     assert any(line.startswith("27121") and "Phường 8" in line for line in lines)
+    assert lines[-1] == "inputs: hcmc-district3/forecast.toml alone (no forecast input version)"
     payload = json.loads(out.read_text())
     assert payload["years"] == [2027, 2028, 2029]
+    assert payload["inputs_version"] is None
     assert len(payload["items_by_year"]["2028"]) == 14
     assert payload["inputs"][0]["as_of"] == "2019-04-01"
-    bad = run_schoolgis(["forecast", "run", "--level", "zone"], settings, cwd=tmp_path)
+    no_zones = run_schoolgis(["forecast", "run", "--level", "zone"], settings, cwd=tmp_path)
+    assert no_zones.returncode == 1
+    assert no_zones.stdout == ""
+    assert no_zones.stderr.splitlines() == [
+        "schoolgis: error: district 770 has no published zones: compute and publish a version first"
+    ]
+    bad = run_schoolgis(["forecast", "run", "--level", "district"], settings, cwd=tmp_path)
     assert bad.returncode == 2
-    assert "zones are not published" in bad.stderr
+    assert "'district' is not one of 'ward', 'school', 'zone'" in bad.stderr
 
 
 def test_cli_report_writes_a_self_contained_page(settings: Settings, tmp_path: Path) -> None:
@@ -239,3 +250,84 @@ def test_cli_report_writes_a_self_contained_page(settings: Settings, tmp_path: P
     # Nothing is fetched: no scripts, links, images or URLs at all.
     for forbidden in ("<script", "<link", "<img", "http:", "https:", "url(", "@import"):
         assert forbidden not in html
+
+
+# --- the zone level: the published zone version of the bundled district (both stores) ---
+
+
+def test_zone_level_spreads_the_ward_entrants_over_the_published_zones(
+    settings: Settings, session: Session, computed: Computed
+) -> None:
+    publish_zones(settings, computed.optimal)
+    # A default cap of 25 instead of 35: the zoning's 8 assumed classes give 200 seats.
+    result = forecast(session, 2027, class_size_cap=25)
+    school_codes = sorted(school.code for school in computed.geography.schools)
+    by_year = {}
+    for year in result.years:
+        zones = forecast_items(result, level="zone", year=year)
+        assert [zone["code"] for zone in zones] == school_codes  # every zone school, once
+        district = district_summary(result, year=year)
+        # The optimal zones hold every populated demand point: nothing is left unzoned.
+        assert district["unzoned_entrants"]["central"] == pytest.approx(0, abs=1e-9)
+        assert sum(zone["first_grade_entrants"]["central"] for zone in zones) == pytest.approx(
+            district["first_grade_entrants"]["central"], abs=0.5
+        )
+        by_year[year] = {zone["code"]: zone for zone in zones}
+    first = by_year[2027]
+    assert {(z["first_grade_seats"], z["seats_assumed"]) for z in first.values()} == {(200, True)}
+    for code in school_codes:
+        for variant in ("central", "high"):
+            short = [y for y in result.years if by_year[y][code]["seat_shortfall"][variant] > 0]
+            assert first[code]["first_year_short"][variant] == (short[0] if short else None)
+    # Trương Quyền's zone has the most entrants (225 in 2027): 9 classes of 25 for 8.
+    crowded = first["79770020"]
+    assert crowded["first_grade_entrants"]["central"] > 200
+    assert crowded["first_year_short"]["central"] == 2027
+    assert crowded["classroom_shortfall"]["central"] == 1
+    # Each ward's entrants are spread whole over the zones.
+    for ward in result.wards:
+        total = sum(zone["ward_shares"].get(ward.code, 0) for zone in first.values())
+        assert total == pytest.approx(1, abs=1e-3)
+    # A school's demand is its zone's; the registry knows no classes, so no shortfall.
+    for school in forecast_items(result, level="school", year=2030):
+        assert (
+            school["first_grade_entrants"] == by_year[2030][school["code"]]["first_grade_entrants"]
+        )
+        assert "zone version 'q3-optimal'" in school["demand_method"]
+        assert school["seat_shortfall"] is None
+
+
+def test_zone_level_needs_published_zones(session: Session) -> None:
+    result = forecast(session, 2027, years=3)
+    assert result.zones is None
+    with pytest.raises(NotFoundError, match="no published zones: compute and publish a version"):
+        forecast_items(result, level="zone", year=2027)
+    assert district_summary(result, year=2027)["unzoned_entrants"] is None
+
+
+YEARS_2027_2029 = ["--first-year", "2027", "--years", "3"]
+
+
+def test_cli_run_by_zone(settings: Settings, computed: Computed, tmp_path: Path) -> None:
+    publish_zones(settings, computed.optimal)
+    out = tmp_path / "zones.json"
+    result = run_schoolgis(
+        ["forecast", "run", "--level", "zone", *YEARS_2027_2029, "--output", str(out)],
+        settings,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 + 7 + 1 + 1
+    assert all(line.split()[-2] == "280" for line in lines[1:-2])  # the zone's seats
+    payload = json.loads(out.read_text())
+    assert payload["level"] == "zone"
+    assert payload["zone_version"]["name"] == "q3-optimal"
+    assert len(payload["items_by_year"]["2028"]) == 7
+    assert payload["district_by_year"]["2028"]["unzoned_entrants"]["central"] == 0
+    report = run_schoolgis(["forecast", "report", *YEARS_2027_2029], settings, cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    html = (tmp_path / "forecast-report.html").read_text(encoding="utf-8")
+    zone_table = html.split("by admission zone")[1].split("by school")[0]
+    assert "q3-optimal" in zone_table
+    assert zone_table.count("giả định / assumed") == 7

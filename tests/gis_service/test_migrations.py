@@ -18,7 +18,7 @@ def test_upgrade_builds_every_table_and_is_repeatable(empty_settings: Settings) 
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             assert set(Base.metadata.tables) <= tables
-            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
             school_columns = {c["name"] for c in inspect(conn).get_columns("school")}
             assert set(Base.metadata.tables["school"].columns.keys()) == school_columns
     finally:
@@ -42,5 +42,32 @@ def test_downgrade_then_upgrade(empty_settings: Settings) -> None:
         upgrade_schema(engine)
         with engine.connect() as conn:
             assert "school" in inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_forecast_input_versions_come_and_go_with_0003(empty_settings: Settings) -> None:
+    from alembic import command
+
+    from gis_service.db.migrate import alembic_config
+
+    engine = open_engine(empty_settings)
+    try:
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            indexes = {i["name"] for i in inspect(conn).get_indexes("forecast_input_version")}
+            assert "forecast_input_version_one_adopted" in indexes
+        config = alembic_config(engine)
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0002")
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            assert "forecast_input_version" not in tables
+            assert "zone_version" in tables
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            assert "forecast_input_version" in inspect(conn).get_table_names()
     finally:
         engine.dispose()

@@ -1,16 +1,14 @@
 """Admission zones through the service, on both stores: versions, API, eligibility, CLI.
 
-The district's geography (cohort, demand points, cost matrices) and the zonings are
-computed once per session on a SpatiaLite copy of the bundled district; each test saves
-what it needs into its own fresh store (SpatiaLite or PostGIS).
+The district's geography and two zonings are computed once per session
+(``tests/gis_service/conftest.py``); each test saves what it needs into its own fresh store
+(SpatiaLite or PostGIS).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +34,14 @@ from gis_service.cli import app as cli_app
 from gis_service.crs import to_wgs84
 from gis_service.db import zones_repository
 from gis_service.errors import ConflictError, NotFoundError
-from gis_service.networks import NetworkStore
 from gis_service.settings import Settings
 from gis_service.store import open_engine
 from gis_service.zoning import (
-    Geography,
     ZoningOptions,
-    ZoningResult,
-    build_geography,
-    bundled_zoning_manifest,
     compare_methods,
     compute_zoning,
-    read_zoning_manifest,
 )
-from tests.conftest import Templates, make_store_settings
+from tests.gis_service.conftest import Computed, publish_zones
 
 DISTRICT = "770"
 METRIC = "EPSG:32648"
@@ -58,62 +50,6 @@ HOME = (10.7800, 106.6850)  # lat, lon of a home in Quận 3
 CUT_OFF_HOME = (10.782625, 106.678938)
 CANAL_OSM_ID = ("relation", 6948537)
 ROADS = Path(__file__).resolve().parents[2] / "data" / "hcmc-district3" / "roads"
-
-
-@dataclass(frozen=True)
-class Computed:
-    """What the session computes once."""
-
-    cache_dir: Path
-    geography: Geography
-    optimal: ZoningResult
-    roomy: ZoningResult
-
-
-@pytest.fixture(scope="session")
-def computed(templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Computed:
-    folder = tmp_path_factory.mktemp("zones")
-    settings = next(make_store_settings("spatialite", templates, folder / "data"))
-    engine = open_engine(settings)
-    try:
-        with Session(engine) as session:
-            place = NetworkStore(settings).for_district(session)
-            manifest = read_zoning_manifest(bundled_zoning_manifest())
-            geography = build_geography(session, place, manifest)
-    finally:
-        engine.dispose()
-    return Computed(
-        cache_dir=settings.networks_dir / DISTRICT / "cache",
-        geography=geography,
-        optimal=compute_zoning(geography, ZoningOptions()),
-        roomy=compute_zoning(geography, ZoningOptions(default_first_grade_classes=12)),
-    )
-
-
-@pytest.fixture
-def fast_settings(settings: Settings, computed: Computed) -> Settings:
-    """The test's store with the district's network cache already built."""
-    cache = settings.networks_dir / DISTRICT / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    for saved in computed.cache_dir.glob("*.npz"):
-        shutil.copyfile(saved, cache / saved.name)
-    return settings
-
-
-def _publish(settings: Settings, result: ZoningResult, name: str = "q3-optimal") -> int:
-    engine = open_engine(settings)
-    try:
-        with Session(engine) as session:
-            record = zones_repository.save_zone_version(
-                session, result.draft(name=name, actor="test")
-            )
-            zones_repository.publish_zone_version(
-                session, record.id, district_code=DISTRICT, actor="test"
-            )
-            session.commit()
-            return record.id
-    finally:
-        engine.dispose()
 
 
 # --- the zones of the bundled district (no store involved) -------------------------------
@@ -289,7 +225,7 @@ def test_compute_and_publish_over_http(
 
 @pytest.fixture
 def published_client(fast_settings: Settings, computed: Computed) -> Iterator[TestClient]:
-    _publish(fast_settings, computed.optimal)
+    publish_zones(fast_settings, computed.optimal)
     with TestClient(create_app(fast_settings)) as client:
         yield client
 
@@ -485,7 +421,7 @@ def test_zone_versions_survive_backup_and_restore(
 ) -> None:
     from gis_service.db.backup import backup_store, restore_store
 
-    version_id = _publish(fast_settings, computed.optimal, name="kept")
+    version_id = publish_zones(fast_settings, computed.optimal, name="kept")
     engine = open_engine(fast_settings)
     try:
         suffix = ".sqlite" if store_kind == "spatialite" else ".dump"

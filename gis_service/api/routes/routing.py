@@ -19,10 +19,11 @@ from shapely.geometry import mapping
 
 import routing
 from gis_service.api.deps import NetworkDep, SessionDep, SettingsDep
-from gis_service.api.schemas import COORDINATE_DECIMALS, PointGeometry
+from gis_service.api.schemas import PointGeometry
 from gis_service.crs import to_wgs84
 from gis_service.db import repository
 from gis_service.errors import FieldProblem, InvalidInputError
+from gis_service.geojson import COORDINATE_DECIMALS, round_coordinates
 from gis_service.networks import DistrictNetwork, check_point, parse_lat_lon, routing_errors
 from gis_service.records import SchoolRecord
 from gis_service.text import fold_text
@@ -45,12 +46,6 @@ class GeoJSONResponse(JSONResponse):
     """A JSON response with the GeoJSON media type (RFC 7946)."""
 
     media_type = "application/geo+json"
-
-
-def _round(coords: Any) -> Any:
-    if isinstance(coords, float | int):
-        return round(float(coords), COORDINATE_DECIMALS)
-    return [_round(c) for c in coords]
 
 
 class LineGeometry(BaseModel):
@@ -144,7 +139,7 @@ def _school_in(session: SessionDep, code: str) -> SchoolRecord:
 def _line_wgs84(place: DistrictNetwork, route: routing.Route) -> LineGeometry:
     xs, ys = route.geometry.xy
     lon, lat = place.network.xy_to_lonlat(np.asarray(xs), np.asarray(ys))
-    pairs = _round(zip(lon, lat, strict=True))
+    pairs = round_coordinates(zip(lon, lat, strict=True))
     return LineGeometry(coordinates=[(float(a), float(b)) for a, b in pairs])
 
 
@@ -305,7 +300,7 @@ def school_isochrones(
     features = []
     for value, shape in zip(values, shapes, strict=True):
         geometry = dict(mapping(shape))
-        geometry["coordinates"] = _round(geometry["coordinates"])
+        geometry["coordinates"] = round_coordinates(geometry["coordinates"])
         features.append(
             IsochroneFeature(
                 geometry=geometry,

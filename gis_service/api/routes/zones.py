@@ -18,16 +18,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from shapely import Point
-from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
 import routing
-from gis_service.api.deps import NetworkDep, SessionDep, SettingsDep, require_role
-from gis_service.api.schemas import COORDINATE_DECIMALS, PointGeometry
+from gis_service.api.deps import NetworkDep, PlannerDep, SessionDep, SettingsDep
+from gis_service.api.schemas import PointGeometry
 from gis_service.db import zones_repository
-from gis_service.db.repository import Principal
-from gis_service.db.zones_repository import ZoneRecord, ZoneVersionRecord
+from gis_service.db.zones_repository import ZoneVersionRecord
 from gis_service.errors import NotFoundError
+from gis_service.geojson import COORDINATE_DECIMALS, zone_feature
 from gis_service.networks import DistrictNetwork, NetworkStore, check_point, routing_errors
 from gis_service.zoning import (
     ZoningCache,
@@ -41,7 +40,6 @@ from gis_service.zoning import (
 
 router = APIRouter(tags=["zones"])
 
-PlannerDep = Annotated[Principal, Depends(require_role("planner"))]
 Mode = Literal["walk", "motorbike"]
 
 
@@ -52,21 +50,12 @@ class GeoJSONResponse(JSONResponse):
 
 
 def get_zoning_cache(request: Request) -> ZoningCache:
-    """Return the app's zoning cache (created on first use)."""
-    cache: ZoningCache | None = getattr(request.app.state, "zoning_cache", None)
-    if cache is None:
-        cache = ZoningCache()
-        request.app.state.zoning_cache = cache
+    """Return the app's zoning cache (each district's geography, built on first use)."""
+    cache: ZoningCache = request.app.state.zoning_cache
     return cache
 
 
 ZoningCacheDep = Annotated[ZoningCache, Depends(get_zoning_cache)]
-
-
-def _rounded(coords: Any) -> Any:
-    if isinstance(coords, float | int):
-        return round(float(coords), COORDINATE_DECIMALS)
-    return [_rounded(c) for c in coords]
 
 
 class ZoneVersionPublic(BaseModel):
@@ -175,24 +164,6 @@ def publish_zones(
     return _public(record)
 
 
-def _zone_feature(zone: ZoneRecord) -> dict[str, Any]:
-    geometry = dict(mapping(zone.boundary))
-    geometry["coordinates"] = _rounded(geometry["coordinates"])
-    return {
-        "type": "Feature",
-        "id": zone.school_code,
-        "geometry": geometry,
-        "properties": {
-            "school_code": zone.school_code,
-            "school_name": zone.school_name,
-            "children": round(zone.children, 2),
-            "first_grade_seats": zone.seats,
-            "seats_assumed": zone.seats_assumed,
-            "free_first_grade_seats": None if zone.free_seats is None else int(zone.free_seats),
-        },
-    }
-
-
 @router.get("/zones", response_class=GeoJSONResponse)
 def read_zones(
     session: SessionDep,
@@ -214,7 +185,7 @@ def read_zones(
     zones = zones_repository.zones_of(session, record.id)
     return {
         "type": "FeatureCollection",
-        "features": [_zone_feature(z) for z in zones],
+        "features": [zone_feature(z) for z in zones],
         "version": _public(record, statistics=False).model_dump(mode="json"),
     }
 

@@ -1,0 +1,38 @@
+"""GeoJSON pieces shared by the API and the web map (EPSG:4326, lon/lat)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapely.geometry import mapping
+
+from gis_service.db.zones_repository import ZoneRecord
+
+#: Decimal places kept in coordinates (about 1 cm at the equator).
+COORDINATE_DECIMALS = 7
+
+
+def round_coordinates(coords: Any, decimals: int = COORDINATE_DECIMALS) -> Any:
+    """Return GeoJSON coordinates (a number or nested sequences) rounded to ``decimals``."""
+    if isinstance(coords, float | int):
+        return round(float(coords), decimals)
+    return [round_coordinates(c, decimals) for c in coords]
+
+
+def zone_feature(zone: ZoneRecord) -> dict[str, Any]:
+    """Return an admission zone as a GeoJSON feature with its school, children and seats."""
+    geometry = dict(mapping(zone.boundary))
+    geometry["coordinates"] = round_coordinates(geometry["coordinates"])
+    return {
+        "type": "Feature",
+        "id": zone.school_code,
+        "geometry": geometry,
+        "properties": {
+            "school_code": zone.school_code,
+            "school_name": zone.school_name,
+            "children": round(zone.children, 2),
+            "first_grade_seats": zone.seats,
+            "seats_assumed": zone.seats_assumed,
+            "free_first_grade_seats": None if zone.free_seats is None else int(zone.free_seats),
+        },
+    }

@@ -1,0 +1,274 @@
+/* The view of the enrolment office and planners: after login with an API key, the forecast
+ * first-grade seat shortfall per zone or ward on the map, and zone versions side by side.
+ */
+(function () {
+  "use strict";
+
+  var TEXT = {
+    vi: {
+      title: "Tuyển sinh và quy hoạch",
+      lang_button: "English",
+      lang_aria: "Switch to English",
+      key_label: "Khoá API của cán bộ (tuyển sinh hoặc quy hoạch)",
+      login: "Đăng nhập",
+      who: "Đã đăng nhập: {name} ({role})",
+      refused: "Vai trò {role} không mở được trang này",
+      forecast_heading: "Dự báo chỗ học lớp 1",
+      year_label: "Năm học",
+      level_label: "Theo",
+      level_zone: "vùng tuyển sinh",
+      level_ward: "phường",
+      versions_heading: "So sánh phương án vùng tuyển sinh",
+      version_label: "Phương án so với phương án đang công bố",
+      layer_wards: "Phường, xã",
+      layer_zones: "Vùng tuyển sinh lớp 1",
+      layer_other: "Phương án được chọn",
+      col_area: "Nơi",
+      col_entrants: "Trẻ vào lớp 1 (thấp–cao)",
+      col_shortfall: "Thiếu chỗ",
+      col_school: "Trường",
+      col_children_published: "Trẻ (công bố)",
+      col_children_other: "Trẻ (phương án)",
+      short: "thiếu > 50",
+      short_some: "thiếu 1–50",
+      room_some: "dư 0–50",
+      room: "dư > 50",
+      unknown: "chưa rõ số chỗ",
+      assumed: "số chỗ theo số lớp giả định",
+      none_published: "Chưa có phương án vùng tuyển sinh nào được công bố.",
+      error: "Không tải được: {v}"
+    },
+    en: {
+      title: "Enrolment and planning",
+      lang_button: "Tiếng Việt",
+      lang_aria: "Chuyển sang tiếng Việt",
+      key_label: "Staff API key (enrolment office or planner)",
+      login: "Log in",
+      who: "Logged in: {name} ({role})",
+      refused: "The role {role} cannot open this page",
+      forecast_heading: "First-grade seat forecast",
+      year_label: "School year",
+      level_label: "By",
+      level_zone: "admission zone",
+      level_ward: "ward",
+      versions_heading: "Admission zone versions side by side",
+      version_label: "Version compared with the published one",
+      layer_wards: "Wards and communes",
+      layer_zones: "First-grade admission zones",
+      layer_other: "Chosen version",
+      col_area: "Area",
+      col_entrants: "First-graders (low–high)",
+      col_shortfall: "Seats short",
+      col_school: "School",
+      col_children_published: "Children (published)",
+      col_children_other: "Children (version)",
+      short: "short > 50",
+      short_some: "short 1–50",
+      room_some: "room 0–50",
+      room: "room > 50",
+      unknown: "seats unknown",
+      assumed: "seats from an assumed class count",
+      none_published: "No admission zone version is published yet.",
+      error: "Could not load: {v}"
+    }
+  };
+  var OFFICE_ROLES = ["enrolment_officer", "planner", "admin"];
+  var CLASSES = [
+    { key: "short", colour: "#b2182b", test: function (v) { return v > 50; } },
+    { key: "short_some", colour: "#f4a582", test: function (v) { return v > 0; } },
+    { key: "room_some", colour: "#a6dba0", test: function (v) { return v > -50; } },
+    { key: "room", colour: "#1b7837", test: function () { return true; } }
+  ];
+  var UNKNOWN = "#bdbdbd";
+
+  var common = window.SchoolGIS;
+  var el = common.el;
+  var language = new common.Language(TEXT);
+  var t = language.t.bind(language);
+  var number = language.number.bind(language);
+  var state = { key: null, forecast: null, versions: null, other: null };
+
+  function api(path) {
+    return common.getJSON(state.config.apiBase + path, { Authorization: "Bearer " + state.key });
+  }
+
+  function colourOf(item) {
+    var short = item && item.seat_shortfall && item.seat_shortfall.central;
+    if (short == null) {
+      return UNKNOWN;
+    }
+    return CLASSES.filter(function (c) { return c.test(short); })[0].colour;
+  }
+
+  function fail(error) {
+    document.getElementById("sg-who").textContent = t("error", { v: error.message });
+  }
+
+  function table(node, head, rows) {
+    node.textContent = "";
+    node.appendChild(el("thead", {}, [el("tr", {}, head.map(function (h) { return el("th", { scope: "col" }, [h]); }))]));
+    node.appendChild(el("tbody", {}, rows.map(function (row) {
+      return el("tr", { "data-code": row.code }, row.cells.map(function (c) { return el("td", {}, [c]); }));
+    })));
+  }
+
+  function drawForecast() {
+    var forecast = state.forecast;
+    if (!forecast) {
+      return;
+    }
+    var byCode = {};
+    forecast.items.forEach(function (item) { byCode[item.code] = item; });
+    var layers = state.config.layers;
+    var coloured = forecast.level === "zone" ? layers.zones : layers.wards;
+    var other = forecast.level === "zone" ? layers.wards : layers.zones;
+    if (other) {
+      other.setStyle({ fillOpacity: 0, fillColor: UNKNOWN });
+    }
+    if (coloured) {
+      coloured.setStyle(function (feature) {
+        var code = forecast.level === "zone" ? feature.properties.school_code : feature.properties.code;
+        return { fillColor: colourOf(byCode[code]), fillOpacity: 0.6 };
+      });
+      coloured.bringToFront();
+    }
+    var legend = document.getElementById("sg-legend");
+    legend.textContent = "";
+    CLASSES.concat([{ key: "unknown", colour: UNKNOWN }]).forEach(function (c) {
+      legend.appendChild(el("span", {}, [el("i", { style: "background:" + c.colour }), t(c.key)]));
+    });
+    table(
+      document.getElementById("sg-forecast"),
+      [t("col_area"), t("col_entrants"), t("col_shortfall")],
+      forecast.items.map(function (item) {
+        var e = item.first_grade_entrants;
+        var short = item.seat_shortfall ? number(item.seat_shortfall.central) : t("unknown");
+        var note = item.seats_assumed ? " *" : "";
+        return {
+          code: item.code,
+          cells: [item.name, number(e.central) + " (" + number(e.low) + "–" + number(e.high) + ")", short + note]
+        };
+      })
+    );
+  }
+
+  function loadForecast() {
+    var year = document.getElementById("sg-year").value;
+    var level = document.getElementById("sg-level").value;
+    var query = "/api/v1/forecasts?level=" + level + (year ? "&year=" + year : "");
+    return api(query).then(function (forecast) {
+      state.forecast = forecast;
+      var select = document.getElementById("sg-year");
+      if (!select.options.length) {
+        for (var y = forecast.horizon[0]; y <= forecast.horizon[1]; y++) {
+          select.appendChild(el("option", { value: String(y) }, [y + "–" + (y + 1)]));
+        }
+        select.value = String(forecast.year);
+      }
+      drawForecast();
+    });
+  }
+
+  function drawVersions() {
+    var node = document.getElementById("sg-versions");
+    var published = state.config.data.zoneVersion;
+    if (!published) {
+      node.textContent = "";
+      node.appendChild(el("caption", {}, [t("none_published")]));
+      return;
+    }
+    var published_children = {};
+    (state.config.layers.zones ? state.config.layers.zones.toGeoJSON().features : []).forEach(function (f) {
+      published_children[f.properties.school_code] = f.properties.children;
+    });
+    var other = {};
+    (state.other ? state.other.features : []).forEach(function (f) {
+      other[f.properties.school_code] = f.properties;
+    });
+    var codes = Object.keys(published_children).sort();
+    table(node, [t("col_school"), t("col_children_published"), t("col_children_other")], codes.map(function (code) {
+      var name = (state.config.data.schools.filter(function (s) { return s.code === code; })[0] || {}).name || code;
+      var mine = other[code];
+      return { code: code, cells: [name, number(published_children[code]), mine ? number(mine.children) : "–"] };
+    }));
+  }
+
+  function loadOther(version) {
+    if (state.otherLayer) {
+      state.map.removeLayer(state.otherLayer);
+      state.otherLayer = null;
+    }
+    return api("/api/v1/zones?version=" + encodeURIComponent(version)).then(function (zones) {
+      state.other = zones;
+      state.otherLayer = L.geoJSON(zones, {
+        style: { color: "#54278f", weight: 3, dashArray: "6 5", fill: false },
+        interactive: false
+      }).addTo(state.map);
+      drawVersions();
+    });
+  }
+
+  function loadVersions() {
+    return api("/api/v1/zones/versions").then(function (versions) {
+      var select = document.getElementById("sg-version");
+      select.textContent = "";
+      versions.forEach(function (v) {
+        select.appendChild(el("option", { value: String(v.id) }, [v.name + " (" + v.method + ", " + v.status + ")"]));
+      });
+      drawVersions();
+      if (versions.length) {
+        return loadOther(select.value);
+      }
+      return null;
+    });
+  }
+
+  function login(key) {
+    state.key = key;
+    return api("/api/v1/me").then(function (caller) {
+      var who = document.getElementById("sg-who");
+      if (OFFICE_ROLES.indexOf(caller.role) < 0) {
+        who.textContent = t("refused", { role: caller.role });
+        return null;
+      }
+      try { window.sessionStorage.setItem("schoolgis.key", key); } catch (e) { /* private mode */ }
+      state.caller = caller;
+      who.textContent = t("who", caller);
+      document.getElementById("sg-work").hidden = false;
+      return Promise.all([loadForecast(), loadVersions()]);
+    }).catch(fail);
+  }
+
+  function start(map, config) {
+    state.map = map;
+    state.config = config;
+    common.prepareMap(map, config.data, document.getElementById("sg-panel"));
+    language.toggleWith(document.getElementById("sg-lang"));
+    language.listeners.push(function () {
+      if (state.caller) {
+        document.getElementById("sg-who").textContent = t("who", state.caller);
+      }
+      drawForecast();
+      if (state.caller) {
+        drawVersions();
+      }
+    });
+    document.getElementById("sg-login-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      login(document.getElementById("sg-key").value.trim());
+    });
+    document.getElementById("sg-year").addEventListener("change", function () { loadForecast().catch(fail); });
+    document.getElementById("sg-level").addEventListener("change", function () { loadForecast().catch(fail); });
+    document.getElementById("sg-version").addEventListener("change", function (event) {
+      loadOther(event.currentTarget.value).catch(fail);
+    });
+    language.apply();
+    var saved = null;
+    try { saved = window.sessionStorage.getItem("schoolgis.key"); } catch (e) { /* private mode */ }
+    if (saved) {
+      login(saved);
+    }
+  }
+
+  window.SchoolOffice = { start: start, state: state };
+})();

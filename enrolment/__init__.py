@@ -2,6 +2,8 @@
 
 Zoning works on a cost matrix (demand points x schools, metres, ``inf`` for no route) that
 the caller computes, e.g. with :mod:`routing`; this package never sees a road graph.
+Placement (:mod:`enrolment.placement`) works on each child's ranked choices, priorities
+and road distances to them.
 """
 
 from enrolment.capacity import (
@@ -15,6 +17,22 @@ from enrolment.comparison import comparison_table, school_table, zone_statistics
 from enrolment.contiguity import keep_network_neighbours, neighbour_pairs
 from enrolment.demand import check_demand_points, demand_points, residential_features
 from enrolment.errors import EnrolmentError, InfeasibleError, InvalidInputError
+from enrolment.placement import (
+    MAX_PRIORITY_GROUP,
+    MECHANISMS,
+    Applications,
+    ChildExplanation,
+    ChoiceExplanation,
+    ChoiceOutcome,
+    NearestSchools,
+    Placement,
+    PlacementStatistics,
+    PriorityRanking,
+    SchoolCutoffs,
+    lottery_numbers,
+    place_applicants,
+    rank_applicants,
+)
 from enrolment.types import (
     METHODS,
     UNASSIGNED,
@@ -32,8 +50,14 @@ __all__ = [
     "DEFAULT_CLASS_SIZE_CAP",
     "DEFAULT_FIRST_GRADE_CLASSES",
     "FIRST_GRADE_AGE",
+    "MAX_PRIORITY_GROUP",
+    "MECHANISMS",
     "METHODS",
     "UNASSIGNED",
+    "Applications",
+    "ChildExplanation",
+    "ChoiceExplanation",
+    "ChoiceOutcome",
     "CohortEstimate",
     "ContiguityBreak",
     "EnrolmentError",
@@ -41,6 +65,11 @@ __all__ = [
     "InvalidInputError",
     "MethodStatistics",
     "ModeStatistics",
+    "NearestSchools",
+    "Placement",
+    "PlacementStatistics",
+    "PriorityRanking",
+    "SchoolCutoffs",
     "SeatEstimate",
     "SolveReport",
     "TravelCosts",
@@ -51,10 +80,13 @@ __all__ = [
     "first_grade_cohort",
     "first_grade_seats",
     "keep_network_neighbours",
+    "lottery_numbers",
     "nearest_zones",
     "neighbour_pairs",
     "optimal_zones",
+    "place_applicants",
     "place_children",
+    "rank_applicants",
     "residential_features",
     "school_table",
     "ward_zones",

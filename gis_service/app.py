@@ -6,18 +6,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from gis_service import __version__
 from gis_service.api.problems import install_problem_handlers
 from gis_service.api.routes import (
+    applications,
     auth,
     districts,
     forecasts,
     health,
     imports,
     pages,
+    placements,
+    rounds,
     routing,
     schools,
     zones,
@@ -60,6 +64,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.map_backgrounds = MapBackgrounds()
     # pages and GeoJSON shrink to a quarter or less: the map must load on a slow phone link
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if settings.cors_origins:
+        # the exported map on a district's website asks the eligibility lookup from there
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"]
+        )
     install_problem_handlers(app)
     for router in (
         imports.router,
@@ -70,6 +79,9 @@ def create_app(settings: Settings) -> FastAPI:
         forecasts.router,
         health.router,
         auth.router,
+        rounds.router,
+        applications.router,
+        placements.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(pages.router)

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         description="An online tile layer for the web map ({z}/{x}/{y} URL); none by default.",
     )
     map_tile_attribution: str = "© OpenStreetMap contributors"
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Web origins (e.g. a district's website with the exported map) allowed "
+        "to call the public GET endpoints from a browser; none by default.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gis_service.cli import db, district, forecast, keys, maps, network, schools, zones
+from gis_service.cli import admission, db, district, forecast, keys, maps, network, schools, zones
 from gis_service.cli.context import CliState, open_session
 from gis_service.errors import ServiceError
 
@@ -29,6 +29,9 @@ app.add_typer(network.app, name="network")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(zones.app, name="zones")
 app.add_typer(maps.app, name="map")
+app.add_typer(admission.rounds_app, name="rounds")
+app.add_typer(admission.applications_app, name="applications")
+app.add_typer(admission.placement_app, name="placement")
 app.command("distances")(network.distances)
 
 

@@ -37,7 +37,7 @@ import pysqlite3.dbapi2 as sqlite_dbapi
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
-from gis_service.db import models  # noqa: F401  (registers the tables)
+from gis_service.db import admission_models, models  # noqa: F401  (registers the tables)
 from gis_service.db.base import Base
 from gis_service.db.migrate import MIGRATIONS_DIR, upgrade_schema
 from gis_service.errors import ConflictError, InvalidInputError, StoreError

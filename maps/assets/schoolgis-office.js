@@ -1,5 +1,6 @@
 /* The view of the enrolment office and planners: after login with an API key, the forecast
- * first-grade seat shortfall per zone or ward on the map, and zone versions side by side.
+ * first-grade seat shortfall per zone or ward on the map, placement runs by school (fill,
+ * cut-off), and zone versions side by side.
  */
 (function () {
   "use strict";
@@ -36,6 +37,15 @@
       unknown: "chưa rõ số chỗ",
       assumed: "số chỗ theo số lớp giả định",
       none_published: "Chưa có phương án vùng tuyển sinh nào được công bố.",
+      placement_heading: "Xếp chỗ lớp 1",
+      run_label: "Đợt tuyển sinh và lần xếp chỗ",
+      no_runs: "Chưa có lần xếp chỗ nào.",
+      run_option: "{round} · lần {run} ({method}, {status})",
+      run_figures: "{children} trẻ; nguyện vọng 1: {first}; có chỗ theo nguyện vọng: {any}; xếp theo trường gần nhất: {guaranteed}; chưa có chỗ: {unseated}",
+      col_seats: "Chỗ",
+      col_seated: "Đã xếp (lấp đầy)",
+      col_cutoff: "Điểm chuẩn (nhóm, khoảng cách)",
+      no_cutoff: "không hết chỗ",
       error: "Không tải được: {v}"
     },
     en: {
@@ -69,6 +79,15 @@
       unknown: "seats unknown",
       assumed: "seats from an assumed class count",
       none_published: "No admission zone version is published yet.",
+      placement_heading: "First-grade placement",
+      run_label: "Admission round and placement run",
+      no_runs: "No placement run yet.",
+      run_option: "{round} · run {run} ({method}, {status})",
+      run_figures: "{children} children; first choice: {first}; any choice: {any}; seated by the guarantee: {guaranteed}; without a seat: {unseated}",
+      col_seats: "Seats",
+      col_seated: "Seated (fill)",
+      col_cutoff: "Cut-off (group, distance)",
+      no_cutoff: "not full",
       error: "Could not load: {v}"
     }
   };
@@ -86,7 +105,7 @@
   var language = new common.Language(TEXT);
   var t = language.t.bind(language);
   var number = language.number.bind(language);
-  var state = { key: null, forecast: null, versions: null, other: null };
+  var state = { key: null, forecast: null, versions: null, other: null, run: null };
 
   function api(path) {
     return common.getJSON(state.config.apiBase + path, { Authorization: "Bearer " + state.key });
@@ -223,6 +242,68 @@
     });
   }
 
+  function percent(share) {
+    return share == null ? "–" : (share * 100).toLocaleString(language.lang === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: 1 }) + " %";
+  }
+
+  function drawRun() {
+    var node = document.getElementById("sg-placement");
+    var figures = document.getElementById("sg-run-figures");
+    var run = state.run;
+    if (!run || !run.statistics) {
+      node.textContent = "";
+      figures.textContent = t("no_runs");
+      return;
+    }
+    var stats = run.statistics;
+    figures.textContent = t("run_figures", {
+      children: number(stats.children),
+      first: percent(stats.first_choice_share),
+      any: percent(stats.any_choice_share),
+      guaranteed: number(stats.guaranteed_children),
+      unseated: number(stats.unseated_children)
+    });
+    table(node, [t("col_school"), t("col_seats"), t("col_seated"), t("col_cutoff")], stats.schools.map(function (s) {
+      var fill = s.seats ? " (" + percent(s.seated / s.seats) + ")" : "";
+      var cutoff = s.cutoff ? s.cutoff.priority + ", " + number(s.cutoff.distance_m) + " m" : t("no_cutoff");
+      return { code: s.code, cells: [s.name, number(s.seats), number(s.seated) + fill, cutoff] };
+    }));
+  }
+
+  function loadRun(value) {
+    if (!value) {
+      state.run = null;
+      drawRun();
+      return Promise.resolve();
+    }
+    var ids = value.split("/");
+    return api("/api/v1/rounds/" + ids[0] + "/placement/" + ids[1]).then(function (run) {
+      state.run = run;
+      drawRun();
+    });
+  }
+
+  function loadRuns() {
+    return api("/api/v1/rounds").then(function (rounds) {
+      return Promise.all(rounds.map(function (round) {
+        return api("/api/v1/rounds/" + round.id + "/placement").then(function (runs) {
+          return runs.map(function (run) { return { round: round, run: run }; });
+        });
+      }));
+    }).then(function (lists) {
+      var select = document.getElementById("sg-run");
+      select.textContent = "";
+      [].concat.apply([], lists).forEach(function (item) {
+        select.appendChild(el("option", { value: item.round.id + "/" + item.run.id }, [
+          t("run_option", { round: item.round.name, run: item.run.id, method: item.run.method, status: item.run.status })
+        ]));
+      });
+      return loadRun(select.value).catch(function (error) {
+        document.getElementById("sg-run-figures").textContent = t("error", { v: error.message });
+      });
+    });
+  }
+
   function login(key) {
     state.key = key;
     return api("/api/v1/me").then(function (caller) {
@@ -235,7 +316,7 @@
       state.caller = caller;
       who.textContent = t("who", caller);
       document.getElementById("sg-work").hidden = false;
-      return Promise.all([loadForecast(), loadVersions()]);
+      return Promise.all([loadForecast(), loadVersions(), loadRuns()]);
     }).catch(fail);
   }
 
@@ -251,6 +332,7 @@
       drawForecast();
       if (state.caller) {
         drawVersions();
+        drawRun();
       }
     });
     document.getElementById("sg-login-form").addEventListener("submit", function (event) {
@@ -259,6 +341,9 @@
     });
     document.getElementById("sg-year").addEventListener("change", function () { loadForecast().catch(fail); });
     document.getElementById("sg-level").addEventListener("change", function () { loadForecast().catch(fail); });
+    document.getElementById("sg-run").addEventListener("change", function (event) {
+      loadRun(event.currentTarget.value).catch(fail);
+    });
     document.getElementById("sg-version").addEventListener("change", function (event) {
       loadOther(event.currentTarget.value).catch(fail);
     });

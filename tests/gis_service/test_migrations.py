@@ -18,7 +18,7 @@ def test_upgrade_builds_every_table_and_is_repeatable(empty_settings: Settings) 
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             assert set(Base.metadata.tables) <= tables
-            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0004"
             school_columns = {c["name"] for c in inspect(conn).get_columns("school")}
             assert set(Base.metadata.tables["school"].columns.keys()) == school_columns
     finally:
@@ -69,5 +69,42 @@ def test_forecast_input_versions_come_and_go_with_0003(empty_settings: Settings)
         upgrade_schema(engine)
         with engine.connect() as conn:
             assert "forecast_input_version" in inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
+
+
+ADMISSION_TABLES = {
+    "admission_round",
+    "admission_application",
+    "placement_run",
+    "placement_result",
+    "audit_log",
+}
+
+
+def test_admission_tables_come_and_go_with_0004(empty_settings: Settings) -> None:
+    from alembic import command
+
+    from gis_service.db.migrate import alembic_config
+
+    engine = open_engine(empty_settings)
+    try:
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) >= ADMISSION_TABLES
+            columns = {c["name"] for c in inspect(conn).get_columns("admission_application")}
+            assert set(Base.metadata.tables["admission_application"].columns.keys()) == columns
+        config = alembic_config(engine)
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0003")
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            assert not ADMISSION_TABLES & tables
+            assert "forecast_input_version" in tables
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) >= ADMISSION_TABLES
     finally:
         engine.dispose()

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,15 @@ from gis_service.ingest.district import load_district
 from gis_service.settings import Settings
 from gis_service.store import open_engine, prepare_store
 from tests.conftest import SCREENSHOTS
+from tests.gis_service.admission import (
+    SCHOOLS,
+    application,
+    bearer,
+    create_round,
+    homes,
+    names,
+    submit,
+)
 from tests.gis_service.conftest import Computed, publish_zones
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -316,3 +326,39 @@ def test_the_office_view_needs_a_staff_key(
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "office-view.png")
         assert page.evaluate("window.localStorage.getItem('schoolgis.key')") is None
+
+
+def test_the_office_sees_placement_by_school(
+    browser: Browser, site: str, fast_settings: Settings, computed: Computed
+) -> None:
+    officer = _token(fast_settings, "enrolment_officer")
+    with TestClient(create_app(fast_settings)) as client:
+        created = create_round(client, officer)
+        bodies = [
+            application(home, name=name, choices=list(SCHOOLS[i % 3 : i % 3 + 2]))
+            for i, (home, name) in enumerate(zip(homes(computed, 40), names(), strict=False))
+        ]
+        submit(client, created["id"], officer, bodies)
+        run = client.post(
+            f"/api/v1/rounds/{created['id']}/placement", json={"seed": 11}, headers=bearer(officer)
+        )
+        assert run.status_code == 201, run.text
+        figures = client.get(
+            f"/api/v1/rounds/{created['id']}/placement/{run.json()['id']}", headers=bearer(officer)
+        ).json()["statistics"]
+    with opened(
+        browser,
+        site,
+        path="/office",
+        ready="window.SchoolOffice && SchoolOffice.state.config",
+    ) as page:
+        page.fill("#sg-key", officer)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.locator("#sg-placement tbody tr").first.wait_for()
+        rows = page.locator("#sg-placement tbody tr")
+        assert rows.count() == len(figures["schools"])
+        for index, school in enumerate(figures["schools"]):
+            cells = rows.nth(index).locator("td")
+            assert rows.nth(index).get_attribute("data-code") == school["code"]
+            assert cells.nth(2).inner_text().startswith(str(school["seated"]))
+        assert f"{figures['children']} trẻ" in page.inner_text("#sg-run-figures")

@@ -107,3 +107,23 @@ def test_the_bundled_district_gets_its_first_zones_once(fast_settings: Settings)
             assert [v.id for v in versions] == [published.id]
     finally:
         engine.dispose()
+
+
+def test_the_exported_map_may_ask_the_service_from_its_website(
+    fast_settings: Settings, computed: Computed
+) -> None:
+    publish_zones(fast_settings, computed.optimal)
+    site = "https://tuyensinh.example.vn"
+    allowed = fast_settings.model_copy(update={"cors_origins": [site]})
+    home = {"lat": "10.7800", "lon": "106.6850"}
+    with TestClient(create_app(allowed)) as client:
+        answer = client.get("/api/v1/eligibility", params=home, headers={"Origin": site})
+        assert answer.status_code == 200
+        assert answer.headers["access-control-allow-origin"] == site
+        other = client.get(
+            "/api/v1/eligibility", params=home, headers={"Origin": "https://elsewhere.example"}
+        )
+        assert "access-control-allow-origin" not in other.headers
+    with TestClient(create_app(fast_settings)) as client:
+        closed = client.get("/api/v1/eligibility", params=home, headers={"Origin": site})
+        assert "access-control-allow-origin" not in closed.headers

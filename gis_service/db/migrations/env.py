@@ -6,7 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Connection
 
-from gis_service.db import models  # noqa: F401  (registers the tables)
+from gis_service.db import admission_models, models  # noqa: F401  (registers the tables)
 from gis_service.db.base import Base
 from gis_service.db.engine import make_engine
 

@@ -1,0 +1,165 @@
+"""Who may see an application: enrolment officers, and the family holding its secret.
+
+Personal data (applications, individual results and explanations) is answered to a
+bearer key of role ``enrolment_officer`` or ``admin``, or to whoever sends the
+application's secret in the ``X-Application-Secret`` header (or a lookup body). Without
+either the answer is 401; with a secret that does not match, 404 whether or not the id
+exists (nothing reveals that an application exists). Every granted access, and every
+secret that did not match, is written to the audit log with the request it came from.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, TypeGuard
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from gis_service.api.deps import SessionDep, require_role
+from gis_service.db import admission_repository, repository
+from gis_service.db.admission_repository import ApplicationRecord, AuditContext
+from gis_service.db.repository import Principal
+from gis_service.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+
+#: Header carrying a family's application secret.
+SECRET_HEADER = "X-Application-Secret"  # noqa: S105 - a header name
+#: Roles that see every application.
+OFFICER_ROLES = frozenset({"enrolment_officer", "admin"})
+#: The role recorded for a family identified by its application's secret.
+FAMILY_ROLE = "family"
+_REQUEST_ID = re.compile(r"^[\w.:\-]{1,64}$")
+_bearer = HTTPBearer(auto_error=False, description="API key issued by `schoolgis keys create`")
+
+
+def get_optional_principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """Return the bearer key's holder, or ``None`` without a key.
+
+    Raises
+    ------
+    AuthenticationError
+        If a key is sent but is unknown or revoked.
+    """
+    if credentials is None:
+        return None
+    principal = repository.principal_for_token(session, credentials.credentials)
+    if principal is None:
+        msg = "the API key is not valid (unknown or revoked)"
+        raise AuthenticationError(msg)
+    return principal
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
+OfficerDep = Annotated[Principal, Depends(require_role("enrolment_officer"))]
+
+
+def audit_context(request: Request, *, actor: str, role: str) -> AuditContext:
+    """Return who acts, with the request's id (``X-Request-ID`` or a new one), path, client."""
+    given = request.headers.get("x-request-id", "")
+    request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    return AuditContext(
+        actor=actor,
+        role=role,
+        request_id=request_id,
+        request_method=request.method,
+        request_path=request.url.path,
+        client_address=None if request.client is None else request.client.host,
+    )
+
+
+def officer_context(request: Request, principal: Principal) -> AuditContext:
+    """Return the audit context of a bearer key's holder."""
+    return audit_context(request, actor=principal.name, role=principal.role)
+
+
+def is_officer(principal: Principal | None) -> TypeGuard[Principal]:
+    """Whether the caller sees every application."""
+    return principal is not None and principal.role in OFFICER_ROLES
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads an application: an officer, or the family holding its secret."""
+
+    audit: AuditContext
+    officer: bool
+
+
+def _not_found() -> NotFoundError:
+    return NotFoundError("no application with this id and secret")
+
+
+def application_reader(
+    session: Session,
+    request: Request,
+    *,
+    principal: Principal | None,
+    application_id: str,
+    secret: str | None,
+) -> tuple[Reader, ApplicationRecord]:
+    """Return who reads the application and the application, or refuse.
+
+    A secret that does not match is audited (and committed) before the 404.
+
+    Raises
+    ------
+    AuthenticationError
+        Without a bearer key or a secret (401).
+    PermissionDeniedError
+        With a bearer key of another role and no secret (403).
+    NotFoundError
+        If the id is unknown or the secret is not its secret (404, the same answer).
+    """
+    if is_officer(principal):
+        found = admission_repository.find_application(session, application_id)
+        if found is None:
+            raise _not_found()
+        return Reader(officer_context(request, principal), officer=True), found
+    if secret:
+        found = admission_repository.application_for_secret(session, application_id, secret)
+        if found is None:
+            denied = audit_context(request, actor="unknown", role=FAMILY_ROLE)
+            admission_repository.append_audit(
+                session,
+                denied,
+                action="application.denied",
+                object_type="application",
+                object_id=admission_repository.normalize_code(application_id)[:64],
+                detail={"reason": "unknown id or a secret that does not match"},
+            )
+            session.commit()
+            raise _not_found()
+        family = audit_context(request, actor=f"family:{found.application_id}", role=FAMILY_ROLE)
+        return Reader(family, officer=False), found
+    if principal is not None:
+        msg = (
+            f"role {principal.role!r} may not see applications; send the application's "
+            f"secret in {SECRET_HEADER} or use an enrolment officer's key"
+        )
+        raise PermissionDeniedError(msg)
+    msg = (
+        f"applications are personal: send the application's secret in {SECRET_HEADER} "
+        "or an enrolment officer's key ('Authorization: Bearer <token>')"
+    )
+    raise AuthenticationError(msg)
+
+
+__all__ = [
+    "FAMILY_ROLE",
+    "OFFICER_ROLES",
+    "SECRET_HEADER",
+    "OfficerDep",
+    "OptionalPrincipalDep",
+    "Reader",
+    "application_reader",
+    "audit_context",
+    "get_optional_principal",
+    "is_officer",
+    "officer_context",
+]

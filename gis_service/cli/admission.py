@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import socket
-import sys
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -40,13 +39,15 @@ RunArgument = Annotated[int, typer.Argument(help="The placement run's id.")]
 _SHOWN_PROBLEMS = 3
 
 
-def _audit(actor: str) -> AuditContext:
+def _audit(ctx: typer.Context, actor: str) -> AuditContext:
+    """Return the audit context of the running command (its path and parameters)."""
+    arguments = (f"{name}={value}" for name, value in ctx.params.items())
     return AuditContext(
         actor=actor,
         role="admin",
         request_id=uuid.uuid4().hex,
         request_method="CLI",
-        request_path=" ".join(["schoolgis", *sys.argv[1:]])[:500],
+        request_path=" ".join([ctx.command_path, *arguments])[:500],
         client_address=socket.gethostname(),
     )
 
@@ -125,7 +126,7 @@ def create_round(  # noqa: PLR0917 - typer reads the options from the signature
     )
     with open_session(settings) as session:
         record = open_round(
-            session, request, district_code=settings.district_code, audit=_audit(by)
+            session, request, district_code=settings.district_code, audit=_audit(ctx, by)
         )
         session.commit()
     typer.echo(
@@ -154,7 +155,7 @@ def close_round(ctx: typer.Context, round_id: RoundArgument, by: ActorOption = "
         record = admission_repository.close_round(session, round_id)
         admission_repository.append_audit(
             session,
-            _audit(by),
+            _audit(ctx, by),
             action="round.close",
             object_type="admission_round",
             object_id=str(round_id),
@@ -195,7 +196,7 @@ def import_applications(
     with open_session(settings) as session:
         try:
             parsed = read_application_csv(file.read_bytes())
-            issued = submit(session, round_id, parsed.rows, audit=_audit(by))
+            issued = submit(session, round_id, parsed.rows, audit=_audit(ctx, by))
         except ApplicationsRejectedError as error:
             session.rollback()
             raise InvalidInputError(_one_line(error)) from None
@@ -240,7 +241,7 @@ def run(
             round_id=round_id,
             method=method,
             seed=seed,
-            audit=_audit(by),
+            audit=_audit(ctx, by),
         )
     stats = finished.statistics or {}
     typer.echo(
@@ -258,7 +259,7 @@ def publish(
     """Publish a run: the round closes and the run is frozen."""
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
-        record = publish_placement(session, round_id, run_id, audit=_audit(by))
+        record = publish_placement(session, round_id, run_id, audit=_audit(ctx, by))
         session.commit()
     typer.echo(f"published placement run {record.id} of round {round_id} (digest {record.digest})")
 
@@ -274,6 +275,6 @@ def export(
     """Export a run's results, one row per application, to CSV."""
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
-        count = export_results(session, round_id, run_id, file, audit=_audit(by))
+        count = export_results(session, round_id, run_id, file, audit=_audit(ctx, by))
         session.commit()
     typer.echo(f"wrote {count} results of placement run {run_id} to {file}")

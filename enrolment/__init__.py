@@ -17,6 +17,13 @@ from enrolment.comparison import comparison_table, school_table, zone_statistics
 from enrolment.contiguity import keep_network_neighbours, neighbour_pairs
 from enrolment.demand import check_demand_points, demand_points, residential_features
 from enrolment.errors import EnrolmentError, InfeasibleError, InvalidInputError
+from enrolment.location import (
+    SiteOptions,
+    Sites,
+    SiteSolution,
+    max_covering_sites,
+    p_median_sites,
+)
 from enrolment.placement import (
     MAX_PRIORITY_GROUP,
     MECHANISMS,
@@ -71,6 +78,9 @@ __all__ = [
     "PriorityRanking",
     "SchoolCutoffs",
     "SeatEstimate",
+    "SiteOptions",
+    "SiteSolution",
+    "Sites",
     "SolveReport",
     "TravelCosts",
     "Zoning",
@@ -81,9 +91,11 @@ __all__ = [
     "first_grade_seats",
     "keep_network_neighbours",
     "lottery_numbers",
+    "max_covering_sites",
     "nearest_zones",
     "neighbour_pairs",
     "optimal_zones",
+    "p_median_sites",
     "place_applicants",
     "place_children",
     "rank_applicants",

@@ -23,10 +23,12 @@ from gis_service.api.routes import (
     placements,
     rounds,
     routing,
+    scenarios,
     schools,
     zones,
 )
 from gis_service.networks import NetworkStore
+from gis_service.scenarios import PlanningCache
 from gis_service.settings import Settings
 from gis_service.store import open_engine, prepare_store
 from gis_service.web_map import MapBackgrounds
@@ -61,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
     assets.check_assets()
     app.state.settings = settings
     app.state.zoning_cache = ZoningCache()
+    app.state.planning_cache = PlanningCache()
     app.state.map_backgrounds = MapBackgrounds()
     # pages and GeoJSON shrink to a quarter or less: the map must load on a slow phone link
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -82,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
         rounds.router,
         applications.router,
         placements.router,
+        scenarios.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(pages.router)

@@ -110,6 +110,7 @@ __all__ = [
     "inputs_hash",
     "load_forecast_inputs",
     "next_school_year",
+    "place_development",
     "primary_school_counts",
     "with_overrides",
     "zone_version_summary",
@@ -550,7 +551,7 @@ def _overridden_rates(
         ) from None
 
 
-def _overriding_development(
+def place_development(
     development: DevelopmentOverride,
     overrides: ForecastOverrides,
     *,
@@ -559,6 +560,14 @@ def _overriding_development(
     years: tuple[int, int],
     pointer: str,
 ) -> HousingDevelopment:
+    """Return a planner's development placed in its ward, with the overrides' provenance.
+
+    Raises
+    ------
+    InvalidInputError
+        If it is completed outside ``years`` (first, last), lies outside the district's
+        wards or has impossible figures (the problem is at ``pointer``).
+    """
     earliest, latest = years
     if not earliest <= development.completion_year <= latest:
         detail = (
@@ -647,7 +656,7 @@ def with_overrides(
                 detail = f"two developments are named {development.name!r}"
                 raise InvalidInputError(detail, problems=[FieldProblem(f"{where}/name", detail)])
             placed.append(
-                _overriding_development(
+                place_development(
                     development,
                     overrides,
                     district=district,

@@ -670,8 +670,17 @@ def statistics_json(
     return result
 
 
-def compute_zoning(geography: Geography, options: ZoningOptions) -> ZoningResult:
+def compute_zoning(
+    geography: Geography,
+    options: ZoningOptions,
+    *,
+    allowed: npt.NDArray[np.bool_] | None = None,
+) -> ZoningResult:
     """Compute one method's zones, figures and polygons from a district's geography.
+
+    ``allowed`` (``(n_points, n_schools)``, optional) restricts the schools each point may
+    be zoned to (a scenario keeps the points it does not touch in their zones); the
+    figures still use the real distances.
 
     Raises
     ------
@@ -695,8 +704,9 @@ def compute_zoning(geography: Geography, options: ZoningOptions) -> ZoningResult
     )
     cost = geography.costs[options.mode].distance_m
     children = geography.points["children"].to_numpy(dtype=np.float64)
+    zone_cost = cost if allowed is None else np.where(allowed, cost, np.inf)
     try:
-        zoning = _zone(geography, options, cost=cost, children=children, seats=seats.seats)
+        zoning = _zone(geography, options, cost=zone_cost, children=children, seats=seats.seats)
     except enrolment.InvalidInputError as error:
         raise InvalidInputError(str(error)) from None
     statistics = enrolment.zone_statistics(

@@ -10,7 +10,18 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gis_service.cli import admission, db, district, forecast, keys, maps, network, schools, zones
+from gis_service.cli import (
+    admission,
+    db,
+    district,
+    forecast,
+    keys,
+    maps,
+    network,
+    scenario,
+    schools,
+    zones,
+)
 from gis_service.cli.context import CliState, open_session
 from gis_service.errors import ServiceError
 
@@ -32,6 +43,8 @@ app.add_typer(maps.app, name="map")
 app.add_typer(admission.rounds_app, name="rounds")
 app.add_typer(admission.applications_app, name="applications")
 app.add_typer(admission.placement_app, name="placement")
+app.add_typer(scenario.scenario_app, name="scenario")
+app.add_typer(scenario.sites_app, name="sites")
 app.command("distances")(network.distances)
 
 

@@ -308,3 +308,49 @@ class ForecastInputVersion(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     adopted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     adopted_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Scenario(Base):
+    """A planner's scenario: named changes laid over a district's registry, never applied.
+
+    ``changes`` is the JSON list of changes (:class:`gis_service.scenarios.ScenarioIn`);
+    each edit raises ``revision``, so an evaluation of an older revision is known stale.
+    """
+
+    __tablename__ = "scenario"
+    __table_args__ = (UniqueConstraint("district_id", "name", name="scenario_district_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    rezoning: Mapped[str] = mapped_column(String(16))
+    revision: Mapped[int] = mapped_column(Integer)
+    copied_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scenario.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class ScenarioEvaluation(Base):
+    """The latest evaluation of a scenario: of which revision, against which baseline.
+
+    ``context_hash`` is the SHA-256 of the baseline inputs it was computed against
+    (registry schools, demand points, forecast inputs, years); ``document`` the figures.
+    """
+
+    __tablename__ = "scenario_evaluation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scenario_id: Mapped[int] = mapped_column(
+        ForeignKey("scenario.id", ondelete="CASCADE"), unique=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    context_hash: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    computed_by: Mapped[str] = mapped_column(String(200))

@@ -18,7 +18,7 @@ def test_upgrade_builds_every_table_and_is_repeatable(empty_settings: Settings) 
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             assert set(Base.metadata.tables) <= tables
-            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0004"
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
             school_columns = {c["name"] for c in inspect(conn).get_columns("school")}
             assert set(Base.metadata.tables["school"].columns.keys()) == school_columns
     finally:
@@ -106,5 +106,36 @@ def test_admission_tables_come_and_go_with_0004(empty_settings: Settings) -> Non
         upgrade_schema(engine)
         with engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) >= ADMISSION_TABLES
+    finally:
+        engine.dispose()
+
+
+SCENARIO_TABLES = {"scenario", "scenario_evaluation"}
+
+
+def test_scenario_tables_come_and_go_with_0005(empty_settings: Settings) -> None:
+    from alembic import command
+
+    from gis_service.db.migrate import alembic_config
+
+    engine = open_engine(empty_settings)
+    try:
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            for table in SCENARIO_TABLES:
+                columns = {c["name"] for c in inspect(conn).get_columns(table)}
+                assert set(Base.metadata.tables[table].columns.keys()) == columns
+        config = alembic_config(engine)
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0004")
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            assert not SCENARIO_TABLES & tables
+            assert tables >= ADMISSION_TABLES
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0004"
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) >= SCENARIO_TABLES
     finally:
         engine.dispose()

@@ -1,0 +1,203 @@
+"""Scenarios and site suggestion through the API, on both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from gis_service.app import create_app
+from gis_service.settings import Settings
+
+SCENARIOS = "/api/v1/scenarios"
+#: The registry's tables: a scenario must never change a row of them.
+REGISTRY_TABLES = ("district", "ward", "school", "school_enrolment", "school_history")
+NEW_SCHOOL = {
+    "kind": "add_school",
+    "code": "NEW-1",
+    "name": "Trường tiểu học dự kiến Phường 9",
+    "lon": 106.6798475,
+    "lat": 10.7807537,
+    "first_grade_classes": 8,
+}
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _registry(engine: Engine) -> dict[str, list[Any]]:
+    with engine.connect() as conn:
+        return {
+            table: [tuple(row) for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1"))]
+            for table in REGISTRY_TABLES
+        }
+
+
+@pytest.fixture
+def planning_client(fast_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(fast_settings)) as client:
+        yield client
+
+
+def _first_school(client: TestClient) -> str:
+    schools = client.get("/api/v1/schools", params={"level": "tieu_hoc", "limit": 200}).json()
+    codes: list[str] = sorted(s["properties"]["code"] for s in schools["features"])
+    return codes[0]
+
+
+def test_scenarios_are_for_planners_only(
+    planning_client: TestClient, editor_token: str, planner_token: str
+) -> None:
+    for method, path in (
+        ("GET", SCENARIOS),
+        ("POST", SCENARIOS),
+        ("GET", f"{SCENARIOS}/compare?ids=1"),
+        ("POST", f"{SCENARIOS}/1/evaluate"),
+        ("POST", "/api/v1/sites/suggest"),
+    ):
+        anonymous = planning_client.request(method, path, json={"name": "x"})
+        assert anonymous.status_code == 401, (method, path, anonymous.text)
+        editor = planning_client.request(
+            method, path, json={"name": "x"}, headers=_auth(editor_token)
+        )
+        assert editor.status_code == 403, (method, path, editor.text)
+    assert planning_client.get(SCENARIOS, headers=_auth(planner_token)).json() == []
+
+
+def test_a_scenario_lives_its_life_without_touching_the_registry(
+    planning_client: TestClient, planner_token: str, engine: Engine
+) -> None:
+    planner = _auth(planner_token)
+    before = _registry(engine)
+    closed_code = _first_school(planning_client)
+    created = planning_client.post(
+        SCENARIOS,
+        json={"name": "thêm trường P9", "description": "một trường mới", "changes": [NEW_SCHOOL]},
+        headers=planner,
+    )
+    assert created.status_code == 201, created.text
+    added = created.json()
+    assert (added["revision"], added["evaluated_revision"]) == (1, None)
+    closing = planning_client.post(
+        SCENARIOS,
+        json={
+            "name": "đóng trường",
+            "changes": [{"kind": "close_school", "school_code": closed_code}],
+        },
+        headers=planner,
+    ).json()
+    again = planning_client.post(SCENARIOS, json={"name": "thêm trường P9"}, headers=planner)
+    assert again.status_code == 409, again.text
+
+    evaluated = planning_client.post(f"{SCENARIOS}/{added['id']}/evaluate", headers=planner)
+    assert evaluated.status_code == 200, evaluated.text
+    document = evaluated.json()
+    assert document["revision"] == 1
+    assert document["seconds"]["total"] < 3.0
+    assert [s["code"] for s in document["schools"] if s["status"] == "planned"] == ["NEW-1"]
+    assert (
+        planning_client.get(f"{SCENARIOS}/{added['id']}", headers=planner).json()[
+            "evaluated_revision"
+        ]
+        == 1
+    )
+
+    compared = planning_client.get(
+        f"{SCENARIOS}/compare", params={"ids": f"{added['id']},đóng trường"}, headers=planner
+    )
+    assert compared.status_code == 200, compared.text
+    body = compared.json()
+    base, adding, closed = body["baseline"], *body["scenarios"]
+    assert adding["change"]["mean_distance_m.walk"] < 0
+    assert adding["figures"]["mean_distance_m.walk"] < base["figures"]["mean_distance_m.walk"]
+    assert closed["change"]["mean_distance_m.walk"] > 0
+    assert {f["properties"]["from_school"] for f in closed["moved"]["features"]} == {closed_code}
+    assert closed["moved_points"] == len(closed["moved"]["features"]) > 0
+    assert len(closed["forecast"]) == len(base["forecast"]) == 10
+
+    edited = planning_client.put(
+        f"{SCENARIOS}/{added['id']}",
+        json={"name": "thêm trường P9", "changes": [{**NEW_SCHOOL, "first_grade_classes": 4}]},
+        headers=planner,
+    )
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["revision"], edited.json()["evaluated_revision"]) == (2, 1)
+    fresh = planning_client.get(
+        f"{SCENARIOS}/compare", params={"ids": added["id"]}, headers=planner
+    ).json()["scenarios"][0]
+    assert next(s for s in fresh["schools"] if s["code"] == "NEW-1")["seats"] == 4 * 35
+
+    copied = planning_client.post(
+        f"{SCENARIOS}/{closing['id']}/copy", json={"name": "đóng trường (bản sao)"}, headers=planner
+    )
+    assert copied.status_code == 201, copied.text
+    assert copied.json()["copied_from_id"] == closing["id"]
+    assert copied.json()["changes"] == closing["changes"]
+    deleted = planning_client.delete(f"{SCENARIOS}/{closing['id']}", headers=planner)
+    assert deleted.status_code == 200, deleted.text
+    gone = planning_client.get(f"{SCENARIOS}/{closing['id']}", headers=planner)
+    assert gone.status_code == 404
+    names = [s["name"] for s in planning_client.get(SCENARIOS, headers=planner).json()]
+    assert sorted(names) == ["thêm trường P9", "đóng trường (bản sao)"]
+    assert _registry(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "pointer"),
+    [
+        ([{"kind": "close_school", "school_code": "79770999"}], "/changes/0/school_code"),
+        ([NEW_SCHOOL, {**NEW_SCHOOL, "name": "again"}], "/changes/1/code"),
+        ([{**NEW_SCHOOL, "lat": 10.95}], "/changes/0"),
+        ([{"kind": "demolish", "school_code": "x"}], "/changes/0"),
+    ],
+)
+def test_a_bad_change_is_refused_at_its_pointer_and_nothing_is_saved(
+    planning_client: TestClient, planner_token: str, changes: list[Any], pointer: str
+) -> None:
+    planner = _auth(planner_token)
+    response = planning_client.post(
+        SCENARIOS, json={"name": "sai", "changes": changes}, headers=planner
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"][0]["pointer"].startswith(pointer), response.json()
+    assert planning_client.get(SCENARIOS, headers=planner).json() == []
+
+
+def test_suggested_sites_become_a_scenario(planning_client: TestClient, planner_token: str) -> None:
+    planner = _auth(planner_token)
+    response = planning_client.post(
+        "/api/v1/sites/suggest",
+        json={"new_schools": 1, "grid_candidates": 60, "scenario_name": "một trường gợi ý"},
+        headers=planner,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "optimal"
+    assert body["gap"] <= 1e-3
+    assert len(body["sites"]) == 1
+    # 280 more seats: fewer children without one (the seated walk a little farther on average)
+    assert body["objective"] < body["baseline_objective"]
+    assert body["gain"] == pytest.approx(body["baseline_objective"] - body["objective"], abs=1e-2)
+    assert body["after"]["unserved_children"] < body["before"]["unserved_children"] - 200
+    changes = body["scenario"]["changes"]
+    assert [(c["kind"], c["lon"], c["lat"]) for c in changes] == [
+        ("add_school", body["sites"][0]["lon"], body["sites"][0]["lat"])
+    ]
+    bad = planning_client.post(
+        "/api/v1/sites/suggest",
+        json={
+            "new_schools": 1,
+            "candidates": [{"geometry": {"type": "Point", "coordinates": [105.0, 21.0]}}],
+        },
+        headers=planner,
+    )
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["errors"][0]["pointer"] == "/candidates/0/geometry"
+    assert [s["name"] for s in planning_client.get(SCENARIOS, headers=planner).json()] == [
+        "một trường gợi ý"
+    ]

@@ -112,6 +112,7 @@ __all__ = [
     "next_school_year",
     "place_development",
     "primary_school_counts",
+    "ward_of",
     "with_overrides",
     "zone_version_summary",
 ]
@@ -356,7 +357,8 @@ def _district_series(section: Mapping[str, Any], manifest: Path) -> GrowthRates:
     return growth_rates_from_history(years, values, quantiles=(low, high))
 
 
-def _ward_of(lon: float, lat: float, wards: Sequence[WardRecord]) -> str | None:
+def ward_of(lon: float, lat: float, wards: Sequence[WardRecord]) -> str | None:
+    """Return the code of the ward holding an EPSG:4326 point, ``None`` outside them all."""
     point = Point(lon, lat)
     for ward in wards:
         if ward.boundary.covers(point):
@@ -380,7 +382,7 @@ def _developments(
         location = None
         if "lon" in entry and "lat" in entry:
             location = Point(float(entry["lon"]), float(entry["lat"]))
-            ward_code = ward_code or _ward_of(location.x, location.y, wards)
+            ward_code = ward_code or ward_of(location.x, location.y, wards)
         if ward_code is None:
             msg = f"{manifest}: [{name}] needs ward_code, or lon/lat inside a ward"
             raise InvalidInputError(msg)
@@ -578,7 +580,7 @@ def place_development(
             detail, problems=[FieldProblem(f"{pointer}/completion_year", detail)]
         )
     lon, lat = check_point(district, lat=development.lat, lon=development.lon, pointer=pointer)
-    ward_code = _ward_of(lon, lat, wards)
+    ward_code = ward_of(lon, lat, wards)
     if ward_code is None:
         detail = f"({lon}, {lat}) lies in no ward of district {district.code}"
         raise InvalidInputError(detail, problems=[FieldProblem(pointer, detail)])

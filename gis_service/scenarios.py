@@ -78,6 +78,7 @@ from gis_service.forecasting import (
     forecast_year_range,
     next_school_year,
     place_development,
+    ward_of,
 )
 from gis_service.geojson import COORDINATE_DECIMALS
 from gis_service.networks import DistrictNetwork, check_point, routing_errors
@@ -89,6 +90,7 @@ from gis_service.zoning import (
     ZoningResult,
     bundled_zoning_manifest,
     compute_zoning,
+    points_xy,
     read_zoning_manifest,
 )
 
@@ -280,11 +282,6 @@ def _problem(pointer: str, detail: str) -> InvalidInputError:
     return InvalidInputError(detail, problems=[FieldProblem(pointer, detail)])
 
 
-def _ward_of(lon: float, lat: float, wards: Sequence[WardRecord]) -> str | None:
-    point = shapely.Point(lon, lat)
-    return next((w.code for w in wards if w.boundary.covers(point)), None)
-
-
 @dataclass(slots=True)
 class _Resolution:
     """The schools and developments of a scenario while its changes are applied."""
@@ -316,7 +313,7 @@ class _Resolution:
             lon=lon,
             lat=lat,
             level=PLANNED_LEVEL,
-            ward_code=_ward_of(lon, lat, wards),
+            ward_code=ward_of(lon, lat, wards),
             first_grade_classes=change.first_grade_classes,
             class_size_cap=change.class_size_cap or cap,
             class_size_cap_is_default=change.class_size_cap is None,
@@ -461,10 +458,6 @@ def resolve_changes(
     )
 
 
-def _points_xy(points: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
-    return np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
-
-
 def _full_yield(development: HousingDevelopment) -> float:
     ramp = development.occupancy_ramp[-1] if development.occupancy_ramp else 1.0
     return development.dwellings * development.children_per_dwelling_per_cohort * ramp
@@ -487,11 +480,11 @@ def overlay_geography(geography: Geography, overlay: Overlay) -> Geography:
     kept = list(overlay.kept)
     planned = list(overlay.planned)
     points = geography.points
-    xy = _points_xy(points)
+    xy = points_xy(points)
     planned_xy = place.schools_xy(planned)
     schools_xy = place.schools_xy(list(overlay.schools))
     extra = _development_points(overlay.developments, place, like=points)
-    extra_xy = _points_xy(extra)
+    extra_xy = points_xy(extra)
     costs: dict[str, enrolment.TravelCosts] = {}
     unreachable = list(geography.unreachable)
     with routing_errors("/changes"):
@@ -588,6 +581,24 @@ class PlanningContext:
     first_year: int
     years: int
     class_size_cap: int
+
+    def resolve(self, scenario: ScenarioIn, *, as_of: dt.date) -> Overlay:
+        """Return a scenario's changes resolved against the district (:func:`resolve_changes`).
+
+        Raises
+        ------
+        InvalidInputError
+            If a change does not fit the district.
+        """
+        return resolve_changes(
+            scenario,
+            schools=self.geography.schools,
+            district=self.district,
+            wards=self.wards,
+            forecast_years=forecast_year_range(self.forecast),
+            class_size_cap=self.class_size_cap,
+            as_of=as_of,
+        )
 
     def context_hash(self) -> str:
         """Return the SHA-256 of the baseline inputs (an evaluation is current while equal)."""
@@ -789,15 +800,7 @@ def evaluate_scenario(
     """
     started = time.perf_counter()
     geography = context.geography
-    overlay = resolve_changes(
-        scenario,
-        schools=geography.schools,
-        district=context.district,
-        wards=context.wards,
-        forecast_years=forecast_year_range(context.forecast),
-        class_size_cap=context.class_size_cap,
-        as_of=as_of,
-    )
+    overlay = context.resolve(scenario, as_of=as_of)
     if scenario.changes:
         overlaid = overlay_geography(geography, overlay)
         distances = time.perf_counter()
@@ -1079,15 +1082,7 @@ def check_scenario(context: PlanningContext, scenario: ScenarioIn) -> None:
     InvalidInputError
         If a change does not fit the district (see :func:`resolve_changes`).
     """
-    resolve_changes(
-        scenario,
-        schools=context.geography.schools,
-        district=context.district,
-        wards=context.wards,
-        forecast_years=forecast_year_range(context.forecast),
-        class_size_cap=context.class_size_cap,
-        as_of=dt.datetime.now(dt.UTC).date(),
-    )
+    context.resolve(scenario, as_of=dt.datetime.now(dt.UTC).date())
 
 
 def evaluate_stored(

@@ -35,6 +35,7 @@ from gis_service.errors import FieldProblem, InvalidInputError
 from gis_service.geojson import COORDINATE_DECIMALS
 from gis_service.networks import DistrictNetwork, check_point, routing_errors
 from gis_service.scenarios import PlanningContext
+from gis_service.zoning import points_xy
 
 __all__ = [
     "ACCESS_M",
@@ -366,10 +367,9 @@ def suggest_sites(
     step("distances")
     started = time.perf_counter()
     points = geography.points
-    points_xy = np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
     with routing_errors("/candidates"):
         matrix = routing.cost_matrix(
-            place.network, "walk", origins=points_xy, destinations=candidates_xy
+            place.network, "walk", origins=points_xy(points), destinations=candidates_xy
         )
     cost = np.hstack([geography.costs["walk"].distance_m, matrix.dense("length_m")])
     timings["distances"] = time.perf_counter() - started

@@ -338,7 +338,8 @@ def _residential(
     return empty, empty, gpd.GeoSeries(edges.geometry[keep].to_numpy(), crs=crs)
 
 
-def _points_xy(points: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
+def points_xy(points: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
+    """Return the ``(n, 2)`` x, y of point geometries (in their CRS)."""
     return np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
 
 
@@ -349,7 +350,7 @@ def _network_neighbours(
     pairs = enrolment.neighbour_pairs(points, max_link_m=MAX_LINK_M)
     if pairs.size == 0:
         return pairs
-    xy = _points_xy(points)
+    xy = points_xy(points)
     limit = enrolment.contiguity.DEFAULT_MAX_DETOUR * MAX_LINK_M
     limit += enrolment.contiguity.DEFAULT_DETOUR_SLACK_M
     matrix = routing.cost_matrix(network, "walk", origins=xy, destinations=xy, cutoff=limit)
@@ -425,7 +426,7 @@ def build_geography(
     )
     timings["demand_points"] = _now() - started
     started = _now()
-    xy = _points_xy(points)
+    xy = points_xy(points)
     schools_xy = place.schools_xy(schools)
     straight = np.hypot(
         xy[:, None, 0] - schools_xy[None, :, 0], xy[:, None, 1] - schools_xy[None, :, 1]

@@ -1,6 +1,7 @@
 /* The view of the enrolment office and planners: after login with an API key, the forecast
  * first-grade seat shortfall per zone or ward on the map, placement runs by school (fill,
- * cut-off), and zone versions side by side.
+ * cut-off), zone versions side by side, and (planners) a scenario against the baseline
+ * with the homes of the children whose zone school changes drawn on the map.
  */
 (function () {
   "use strict";
@@ -46,6 +47,20 @@
       col_seated: "Đã xếp (lấp đầy)",
       col_cutoff: "Điểm chuẩn (nhóm, khoảng cách)",
       no_cutoff: "không hết chỗ",
+      scenarios_heading: "Kịch bản quy hoạch",
+      scenario_label: "Kịch bản so với hiện trạng",
+      no_scenarios: "Chưa có kịch bản nào.",
+      scenario_figures: "{moved} trẻ đổi trường theo vùng (chấm tím trên bản đồ); {planned} trường dự kiến",
+      col_figure: "Chỉ số",
+      col_baseline: "Hiện trạng",
+      col_scenario: "Kịch bản",
+      col_change: "Thay đổi",
+      fig_mean_walk: "Quãng đường đi bộ trung bình (m)",
+      fig_p90_walk: "Đi bộ, 90% trẻ trong vòng (m)",
+      fig_within_1km: "Trẻ trong 1 km đi bộ",
+      fig_within_2km: "Trẻ trong 2 km đi bộ",
+      fig_no_seat: "Trẻ chưa có chỗ",
+      fig_spare: "Chỗ còn dư năm {year}",
       error: "Không tải được: {v}"
     },
     en: {
@@ -88,10 +103,32 @@
       col_seated: "Seated (fill)",
       col_cutoff: "Cut-off (group, distance)",
       no_cutoff: "not full",
+      scenarios_heading: "Planning scenarios",
+      scenario_label: "Scenario against the baseline",
+      no_scenarios: "No scenario yet.",
+      scenario_figures: "{moved} children change zone school (purple dots on the map); {planned} planned school(s)",
+      col_figure: "Figure",
+      col_baseline: "Baseline",
+      col_scenario: "Scenario",
+      col_change: "Change",
+      fig_mean_walk: "Mean walking distance (m)",
+      fig_p90_walk: "Walking, 90 % of children within (m)",
+      fig_within_1km: "Children within 1 km walking",
+      fig_within_2km: "Children within 2 km walking",
+      fig_no_seat: "Children without a seat",
+      fig_spare: "Spare seats in {year}",
       error: "Could not load: {v}"
     }
   };
   var OFFICE_ROLES = ["enrolment_officer", "planner", "admin"];
+  var PLANNER_ROLES = ["planner", "admin"];
+  var SCENARIO_FIGURES = [
+    { key: "mean_distance_m.walk", label: "fig_mean_walk" },
+    { key: "p90_distance_m.walk", label: "fig_p90_walk" },
+    { key: "within_1km_walk_share", label: "fig_within_1km", share: true },
+    { key: "within_2km_walk_share", label: "fig_within_2km", share: true },
+    { key: "shortfall_children", label: "fig_no_seat" }
+  ];
   var CLASSES = [
     { key: "short", colour: "#b2182b", test: function (v) { return v > 50; } },
     { key: "short_some", colour: "#f4a582", test: function (v) { return v > 0; } },
@@ -105,7 +142,7 @@
   var language = new common.Language(TEXT);
   var t = language.t.bind(language);
   var number = language.number.bind(language);
-  var state = { key: null, forecast: null, versions: null, other: null, run: null };
+  var state = { key: null, forecast: null, versions: null, other: null, run: null, comparison: null };
 
   function api(path) {
     return common.getJSON(state.config.apiBase + path, { Authorization: "Bearer " + state.key });
@@ -304,6 +341,97 @@
     });
   }
 
+  function signed(value, text) {
+    return (value > 0 ? "+" : "") + text;
+  }
+
+  function drawScenario() {
+    var node = document.getElementById("sg-scenario-table");
+    var figures = document.getElementById("sg-scenario-figures");
+    var compared = state.comparison;
+    if (!compared) {
+      node.textContent = "";
+      figures.textContent = t("no_scenarios");
+      return;
+    }
+    var base = compared.baseline;
+    var mine = compared.scenarios[0];
+    var rows = SCENARIO_FIGURES.map(function (f) {
+      var show = f.share ? percent : number;
+      var change = mine.change[f.key];
+      return {
+        code: f.key,
+        cells: [t(f.label), show(base.figures[f.key]), show(mine.figures[f.key]),
+                change == null ? "–" : signed(change, show(change))]
+      };
+    });
+    var year = base.forecast[0];
+    var spare = mine.forecast[0].spare_seats_central - year.spare_seats_central;
+    rows.push({
+      code: "spare_seats",
+      cells: [t("fig_spare", { year: year.year }), number(year.spare_seats_central),
+              number(mine.forecast[0].spare_seats_central), signed(spare, number(spare))]
+    });
+    table(node, [t("col_figure"), t("col_baseline"), t("col_scenario"), t("col_change")], rows);
+    var planned = mine.schools.filter(function (s) { return s.status === "planned"; });
+    figures.textContent = t("scenario_figures", { moved: number(mine.moved_children), planned: planned.length });
+  }
+
+  function loadScenario(id) {
+    if (state.scenarioLayer) {
+      state.map.removeLayer(state.scenarioLayer);
+      state.scenarioLayer = null;
+    }
+    if (!id) {
+      state.comparison = null;
+      drawScenario();
+      return Promise.resolve();
+    }
+    return api("/api/v1/scenarios/compare?ids=" + encodeURIComponent(id)).then(function (compared) {
+      state.comparison = compared;
+      var mine = compared.scenarios[0];
+      var layer = L.layerGroup();
+      L.geoJSON(mine.moved, {
+        pointToLayer: function (feature, at) {
+          return L.circleMarker(at, {
+            radius: 2 + Math.sqrt(feature.properties.children || 0),
+            color: "#54278f", weight: 1, fillColor: "#807dba", fillOpacity: 0.7
+          });
+        },
+        onEachFeature: function (feature, marker) {
+          var p = feature.properties;
+          marker.bindTooltip(p.from_school + " → " + p.to_school + ": " + number(p.children));
+        }
+      }).addTo(layer);
+      mine.schools.filter(function (s) { return s.status === "planned"; }).forEach(function (s) {
+        L.circleMarker([s.lat, s.lon], {
+          radius: 9, color: "#54278f", weight: 3, fillColor: "#ffffff", fillOpacity: 1
+        }).bindTooltip(s.name).addTo(layer);
+      });
+      state.scenarioLayer = layer.addTo(state.map);
+      drawScenario();
+    });
+  }
+
+  function loadScenarios() {
+    var section = document.getElementById("sg-scenarios");
+    if (PLANNER_ROLES.indexOf(state.caller.role) < 0) {
+      section.hidden = true;
+      return Promise.resolve();
+    }
+    section.hidden = false;
+    return api("/api/v1/scenarios").then(function (scenarios) {
+      var select = document.getElementById("sg-scenario");
+      select.textContent = "";
+      scenarios.forEach(function (s) {
+        select.appendChild(el("option", { value: String(s.id) }, [s.name]));
+      });
+      return loadScenario(select.value).catch(function (error) {
+        document.getElementById("sg-scenario-figures").textContent = t("error", { v: error.message });
+      });
+    });
+  }
+
   function login(key) {
     state.key = key;
     return api("/api/v1/me").then(function (caller) {
@@ -316,7 +444,7 @@
       state.caller = caller;
       who.textContent = t("who", caller);
       document.getElementById("sg-work").hidden = false;
-      return Promise.all([loadForecast(), loadVersions(), loadRuns()]);
+      return Promise.all([loadForecast(), loadVersions(), loadRuns(), loadScenarios()]);
     }).catch(fail);
   }
 
@@ -333,6 +461,7 @@
       if (state.caller) {
         drawVersions();
         drawRun();
+        drawScenario();
       }
     });
     document.getElementById("sg-login-form").addEventListener("submit", function (event) {
@@ -343,6 +472,9 @@
     document.getElementById("sg-level").addEventListener("change", function () { loadForecast().catch(fail); });
     document.getElementById("sg-run").addEventListener("change", function (event) {
       loadRun(event.currentTarget.value).catch(fail);
+    });
+    document.getElementById("sg-scenario").addEventListener("change", function (event) {
+      loadScenario(event.currentTarget.value).catch(fail);
     });
     document.getElementById("sg-version").addEventListener("change", function (event) {
       loadOther(event.currentTarget.value).catch(fail);

@@ -362,3 +362,55 @@ def test_the_office_sees_placement_by_school(
             assert rows.nth(index).get_attribute("data-code") == school["code"]
             assert cells.nth(2).inner_text().startswith(str(school["seated"]))
         assert f"{figures['children']} trẻ" in page.inner_text("#sg-run-figures")
+
+
+def test_a_planner_sees_a_scenario_against_the_baseline(
+    browser: Browser, site: str, fast_settings: Settings
+) -> None:
+    planner = _token(fast_settings, "planner")
+    new_school = {
+        "kind": "add_school",
+        "code": "NEW-1",
+        "name": "Trường tiểu học dự kiến",
+        "lon": 106.6798475,
+        "lat": 10.7807537,
+        "first_grade_classes": 8,
+    }
+    with TestClient(create_app(fast_settings)) as client:
+        created = client.post(
+            "/api/v1/scenarios",
+            json={"name": "thêm một trường", "changes": [new_school]},
+            headers=bearer(planner),
+        )
+        assert created.status_code == 201, created.text
+    compared = _get_with_key(site, "/api/v1/scenarios/compare", planner, ids="thêm một trường")
+    mine = compared["scenarios"][0]
+    with opened(
+        browser, site, path="/office", ready="window.SchoolOffice && SchoolOffice.state.config"
+    ) as page:
+        page.fill("#sg-key", planner)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.locator("#sg-scenario-table tbody tr").first.wait_for()
+        rows = page.locator("#sg-scenario-table tbody tr")
+        assert rows.count() == 6
+        walk = rows.nth(0).locator("td")
+        baseline_walk = f"{round(compared['baseline']['figures']['mean_distance_m.walk']):,}"
+        assert walk.nth(1).inner_text() == baseline_walk.replace(",", ".")
+        assert walk.nth(2).inner_text() == f"{round(mine['figures']['mean_distance_m.walk']):,}"
+        assert walk.nth(3).inner_text().startswith("-")
+        markers = page.evaluate(
+            "SchoolOffice.state.scenarioLayer.getLayers()"
+            ".map(l => l.getLayers ? l.getLayers().length : 1)"
+        )
+        assert markers == [len(mine["moved"]["features"]), 1]
+        moved = f"{round(mine['moved_children']):,}".replace(",", ".")
+        assert page.inner_text("#sg-scenario-figures").startswith(f"{moved} trẻ đổi trường")
+        page.screenshot(path=SCREENSHOTS / "office-scenario.png")
+    officer = _token(fast_settings, "enrolment_officer")
+    with opened(
+        browser, site, path="/office", ready="window.SchoolOffice && SchoolOffice.state.config"
+    ) as page:
+        page.fill("#sg-key", officer)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.locator("#sg-forecast tbody tr").first.wait_for()
+        assert page.locator("#sg-scenarios").is_hidden()

@@ -21,7 +21,6 @@ from gis_service.scenarios import (
     evaluate,
     overlay_geography,
     planning_context,
-    resolve_changes,
 )
 from gis_service.store import open_engine
 from gis_service.zoning import ZoningCache
@@ -137,15 +136,7 @@ def test_a_new_school_routes_only_its_own_column(context: PlanningContext) -> No
         {"kind": "close_school", "school_code": context.geography.schools[2].code},
     )
     geography = context.geography
-    overlay = resolve_changes(
-        scenario,
-        schools=geography.schools,
-        district=context.district,
-        wards=context.wards,
-        forecast_years=(2020, 2044),
-        class_size_cap=35,
-        as_of=TODAY,
-    )
+    overlay = context.resolve(scenario, as_of=TODAY)
     overlaid = overlay_geography(geography, overlay)
     assert [s.code for s in overlaid.schools] == [
         *(s.code for i, s in enumerate(geography.schools) if i != 2),

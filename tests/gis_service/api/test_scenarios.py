@@ -201,3 +201,37 @@ def test_suggested_sites_become_a_scenario(planning_client: TestClient, planner_
     assert [s["name"] for s in planning_client.get(SCENARIOS, headers=planner).json()] == [
         "một trường gợi ý"
     ]
+
+
+def test_planner_candidates_with_a_budget(planning_client: TestClient, planner_token: str) -> None:
+    lon, lat = NEW_SCHOOL["lon"], NEW_SCHOOL["lat"]
+    plot = [[lon - 4e-4, lat - 4e-4], [lon + 4e-4, lat - 4e-4], [lon + 4e-4, lat + 4e-4]]
+    candidates = [
+        {"name": "lô đất P9", "geometry": {"type": "Polygon", "coordinates": [[*plot, plot[0]]]}},
+        {"name": "góc phố", "geometry": {"type": "Point", "coordinates": [106.6880, 10.7760]}},
+    ]
+    body = {"new_schools": 1, "candidates": candidates}
+    planner = _auth(planner_token)
+    free = planning_client.post("/api/v1/sites/suggest", json=body, headers=planner)
+    assert free.status_code == 200, free.text
+    assert free.json()["candidates"] == 2
+    unpriced = planning_client.post(
+        "/api/v1/sites/suggest", json={**body, "budget": 20.0}, headers=planner
+    )
+    assert unpriced.status_code == 422, unpriced.text
+    assert "opening_cost" in unpriced.json()["detail"]
+    for cheap, expected in ((0, "lô đất P9"), (1, "góc phố")):
+        priced = [
+            {**c, "opening_cost": 10.0 if i == cheap else 50.0} for i, c in enumerate(candidates)
+        ]
+        response = planning_client.post(
+            "/api/v1/sites/suggest",
+            json={**body, "candidates": priced, "budget": 20.0},
+            headers=planner,
+        )
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert [s["name"] for s in answer["sites"]] == [expected]
+        assert answer["status"] == "optimal"
+    chosen = answer["sites"][0]
+    assert (chosen["lon"], chosen["lat"]) == (106.688, 10.776)

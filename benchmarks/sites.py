@@ -193,7 +193,7 @@ def district_case(args: argparse.Namespace) -> dict[str, Any]:
     sites_xy, step = sites_service.grid_candidates(place, args.candidates, seed=args.seed)
     result["candidates_s"] = _seconds(started)
     result["grid_step_m"] = round(step, 1)
-    points_xy = np.column_stack([geography.points.geometry.x, geography.points.geometry.y])
+    points_xy = service.points_xy(geography.points)
     started = time.perf_counter()
     matrix = routing.cost_matrix(place.network, "walk", origins=points_xy, destinations=sites_xy)
     result["candidate_costs_s"] = _seconds(started)

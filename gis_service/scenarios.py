@@ -47,7 +47,6 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
@@ -66,6 +65,7 @@ from enrolment.forecast import (
 )
 from gis_service.crs import to_wgs84
 from gis_service.db import scenarios_repository
+from gis_service.db.forecast_inputs_repository import adopted_forecast_input_version
 from gis_service.db.scenarios_repository import EvaluationRecord, ScenarioDraft, ScenarioRecord
 from gis_service.errors import FieldProblem, InvalidInputError
 from gis_service.forecast_inputs import DevelopmentIn, read_district_inputs, with_adopted_version
@@ -92,6 +92,7 @@ from gis_service.zoning import (
     compute_zoning,
     points_xy,
     read_zoning_manifest,
+    straight_distances,
 )
 
 __all__ = [
@@ -459,8 +460,9 @@ def resolve_changes(
 
 
 def _full_yield(development: HousingDevelopment) -> float:
-    ramp = development.occupancy_ramp[-1] if development.occupancy_ramp else 1.0
-    return development.dwellings * development.children_per_dwelling_per_cohort * ramp
+    """Return a development's first-grade entrants a year once its occupancy ramp is over."""
+    settled = development.completion_year + len(development.occupancy_ramp) - 1
+    return development.first_grade_yield(settled)
 
 
 def overlay_geography(geography: Geography, overlay: Overlay) -> Geography:
@@ -513,15 +515,12 @@ def overlay_geography(geography: Geography, overlay: Overlay) -> Geography:
     ]
     all_points = points if not len(extra) else pd.concat([points, extra], ignore_index=True)
     all_xy = np.vstack([xy, extra_xy]) if len(extra) else xy
-    straight = np.hypot(
-        all_xy[:, None, 0] - schools_xy[None, :, 0], all_xy[:, None, 1] - schools_xy[None, :, 1]
-    )
     return dataclasses.replace(
         geography,
         schools=overlay.schools,
         points=gpd.GeoDataFrame(all_points, geometry="geometry", crs=points.crs),
         costs=costs,
-        straight_m=straight,
+        straight_m=straight_distances(all_xy, schools_xy),
         unreachable=tuple(unreachable),
         seconds={"overlay": time.perf_counter() - started},
     )
@@ -532,9 +531,8 @@ def _development_points(
 ) -> gpd.GeoDataFrame:
     """One demand point per development, weighing its first-grade yield at full occupancy."""
     located = [d for d in developments if d.location is not None]
-    lon = [d.location.x for d in located if isinstance(d.location, shapely.Point)]
-    lat = [d.location.y for d in located if isinstance(d.location, shapely.Point)]
-    x, y = place.network.lonlat_to_xy(lon, lat)
+    spots = [d.location.representative_point() for d in located if d.location is not None]
+    x, y = place.network.lonlat_to_xy([p.x for p in spots], [p.y for p in spots])
     return gpd.GeoDataFrame(
         {
             "point_id": [f"development:{d.development_id}" for d in located],
@@ -1154,10 +1152,7 @@ class PlanningCache:
     ) -> PlanningContext:
         """Return the district's planning context, rebuilt when its inputs change."""
         geography = cache.geography(session, place, read_zoning_manifest(bundled_zoning_manifest()))
-        inputs = read_district_inputs(
-            session, district_code=place.district.code, manifest=bundled_forecast_manifest()
-        )
-        version = with_adopted_version(session, inputs).input_version
+        version = adopted_forecast_input_version(session, place.district.code)
         key = (
             None if version is None else version.inputs_hash,
             class_size_cap,

@@ -343,6 +343,15 @@ def points_xy(points: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
     return np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
 
 
+def straight_distances(
+    xy: npt.NDArray[np.float64], schools_xy: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Return the ``(n_points, n_schools)`` straight-line distances, metres."""
+    return np.hypot(
+        xy[:, None, 0] - schools_xy[None, :, 0], xy[:, None, 1] - schools_xy[None, :, 1]
+    )
+
+
 def _network_neighbours(
     network: routing.RoadNetwork, points: gpd.GeoDataFrame
 ) -> npt.NDArray[np.int64]:
@@ -428,9 +437,7 @@ def build_geography(
     started = _now()
     xy = points_xy(points)
     schools_xy = place.schools_xy(schools)
-    straight = np.hypot(
-        xy[:, None, 0] - schools_xy[None, :, 0], xy[:, None, 1] - schools_xy[None, :, 1]
-    )
+    straight = straight_distances(xy, schools_xy)
     costs: dict[str, enrolment.TravelCosts] = {}
     unreachable: tuple[str, ...] = ()
     with routing_errors():

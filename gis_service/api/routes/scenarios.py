@@ -11,6 +11,7 @@ needs a planner's key: scenarios are internal to planning.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
@@ -51,13 +52,15 @@ def get_planning_cache(request: Request) -> PlanningCache:
 PlanningCacheDep = Annotated[PlanningCache, Depends(get_planning_cache)]
 
 
-def _context(
-    session: Session,
-    settings: Settings,
+def get_planning_context(
+    session: SessionDep,
+    settings: SettingsDep,
     networks: NetworkDep,
     zoning: ZoningCacheDep,
-    planning: PlanningCache,
+    planning: PlanningCacheDep,
+    _: PlannerDep,
 ) -> PlanningContext:
+    """Return the district's planning context, for a planner (checked first)."""
     place = networks.for_district(session, settings.district_code)
     return planning.context(
         session,
@@ -66,6 +69,9 @@ def _context(
         class_size_cap=settings.class_size_cap,
         today=dt.datetime.now(dt.UTC).date(),
     )
+
+
+PlanningDep = Annotated[PlanningContext, Depends(get_planning_context)]
 
 
 class ScenarioPublic(BaseModel):
@@ -94,35 +100,14 @@ def _public(session: Session, record: ScenarioRecord) -> ScenarioPublic:
 
 
 def _described(record: ScenarioRecord, *, evaluated_revision: int | None) -> ScenarioPublic:
-    return ScenarioPublic(
-        id=record.id,
-        district_code=record.district_code,
-        name=record.name,
-        description=record.description,
-        changes=record.changes,
-        rezoning=record.rezoning,
-        revision=record.revision,
-        copied_from_id=record.copied_from_id,
-        created_at=record.created_at,
-        created_by=record.created_by,
-        updated_at=record.updated_at,
-        updated_by=record.updated_by,
-        evaluated_revision=evaluated_revision,
-    )
+    return ScenarioPublic(**dataclasses.asdict(record), evaluated_revision=evaluated_revision)
 
 
 @router.post("/scenarios", status_code=201)
 def create_scenario(
-    session: SessionDep,
-    settings: SettingsDep,
-    networks: NetworkDep,
-    zoning: ZoningCacheDep,
-    planning: PlanningCacheDep,
-    principal: PlannerDep,
-    body: ScenarioIn,
+    session: SessionDep, context: PlanningDep, principal: PlannerDep, body: ScenarioIn
 ) -> ScenarioPublic:
     """Save a scenario after checking its changes against the district (422 with pointers)."""
-    context = _context(session, settings, networks, zoning, planning)
     check_scenario(context, body)
     record = scenarios_repository.create_scenario(
         session, draft_of(body), district_code=context.district.code, actor=principal.name
@@ -155,11 +140,7 @@ def _keys(ids: str) -> list[str]:
 @router.get("/scenarios/compare")
 def compare_scenarios(
     session: SessionDep,
-    settings: SettingsDep,
-    networks: NetworkDep,
-    zoning: ZoningCacheDep,
-    planning: PlanningCacheDep,
-    _: PlannerDep,
+    context: PlanningDep,
     ids: Annotated[str, Query(description="scenario ids or names, separated by commas")],
 ) -> dict[str, Any]:
     """Scenarios beside the baseline: figures and their change, seat gap by year, moves.
@@ -167,7 +148,6 @@ def compare_scenarios(
     Each scenario's kept evaluation is used while current (same revision, same baseline
     inputs); otherwise it is evaluated afresh for the answer (and not kept).
     """
-    context = _context(session, settings, networks, zoning, planning)
     return compare_stored(session, context, _keys(ids))
 
 
@@ -185,16 +165,12 @@ def read_scenario(
 @router.put("/scenarios/{scenario}")
 def edit_scenario(
     session: SessionDep,
-    settings: SettingsDep,
-    networks: NetworkDep,
-    zoning: ZoningCacheDep,
-    planning: PlanningCacheDep,
+    context: PlanningDep,
     principal: PlannerDep,
     scenario: str,
     body: ScenarioIn,
 ) -> ScenarioPublic:
     """Replace a scenario's name, description and changes (its revision goes up)."""
-    context = _context(session, settings, networks, zoning, planning)
     check_scenario(context, body)
     record = scenarios_repository.update_scenario(
         session,
@@ -248,16 +224,9 @@ def delete_scenario(
 
 @router.post("/scenarios/{scenario}/evaluate")
 def evaluate_scenario(
-    session: SessionDep,
-    settings: SettingsDep,
-    networks: NetworkDep,
-    zoning: ZoningCacheDep,
-    planning: PlanningCacheDep,
-    principal: PlannerDep,
-    scenario: str,
+    session: SessionDep, context: PlanningDep, principal: PlannerDep, scenario: str
 ) -> dict[str, Any]:
     """Evaluate a scenario (distances, zones, seat gap per year) and keep the evaluation."""
-    context = _context(session, settings, networks, zoning, planning)
     record = scenarios_repository.get_scenario(
         session, scenario, district_code=context.district.code
     )
@@ -287,16 +256,9 @@ class SuggestRequest(SiteRequest):
 
 @router.post("/sites/suggest")
 def suggest(
-    session: SessionDep,
-    settings: SettingsDep,
-    networks: NetworkDep,
-    zoning: ZoningCacheDep,
-    planning: PlanningCacheDep,
-    principal: PlannerDep,
-    body: SuggestRequest,
+    session: SessionDep, context: PlanningDep, principal: PlannerDep, body: SuggestRequest
 ) -> dict[str, Any]:
     """Choose sites for new schools with the gain over the baseline and the proven gap."""
-    context = _context(session, settings, networks, zoning, planning)
     suggestion = suggest_sites(context, body)
     answer = suggestion.to_json()
     if body.scenario_name is not None:

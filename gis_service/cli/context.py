@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from gis_service.db.migrate import upgrade_schema
+from gis_service.errors import InvalidInputError
 from gis_service.settings import Settings
 from gis_service.store import open_engine, prepare_store
 
@@ -40,3 +45,24 @@ def open_session(settings: Settings, *, load_bundled: bool = True) -> Iterator[S
             yield session
     finally:
         engine.dispose()
+
+
+def read_json(file: Path) -> Any:
+    """Return the document of a JSON file.
+
+    Raises
+    ------
+    InvalidInputError
+        If the file is not valid JSON (the message names the file).
+    """
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        msg = f"{file}: not valid JSON ({error})"
+        raise InvalidInputError(msg) from None
+
+
+def first_problem(error: ValidationError) -> tuple[str, str]:
+    """Return the JSON pointer and the message of a validation error's first problem."""
+    first = error.errors()[0]
+    return "/" + "/".join(str(part) for part in first["loc"]), str(first["msg"])

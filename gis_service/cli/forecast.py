@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from gis_service.cli.context import CliState, open_session
+from gis_service.cli.context import CliState, first_problem, open_session, read_json
 from gis_service.db import forecast_inputs_repository as versions
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError
@@ -180,18 +180,12 @@ def _where(pointer: str, file: Path) -> str:
 def _version_request(
     file: Path, *, name: str, note: str, based_on: str | None
 ) -> ForecastInputVersionIn:
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        msg = f"{file}: not valid JSON ({error})"
-        raise InvalidInputError(msg) from None
-    fields = {"name": name, "note": note, "based_on": based_on, "inputs": document}
+    fields = {"name": name, "note": note, "based_on": based_on, "inputs": read_json(file)}
     try:
         return ForecastInputVersionIn.model_validate(fields)
     except ValidationError as error:
-        first = error.errors()[0]
-        pointer = "/" + "/".join(str(part) for part in first["loc"])
-        msg = f"{_where(pointer, file)}: {first['msg']}"
+        pointer, problem = first_problem(error)
+        msg = f"{_where(pointer, file)}: {problem}"
         raise InvalidInputError(msg) from None
 
 

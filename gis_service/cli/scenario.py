@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from gis_service.cli.context import CliState, open_session
+from gis_service.cli.context import CliState, first_problem, open_session, read_json
 from gis_service.db import scenarios_repository
 from gis_service.db.scenarios_repository import ScenarioRecord
 from gis_service.errors import InvalidInputError
@@ -62,11 +62,7 @@ def _planning(settings: Settings) -> Iterator[tuple[Session, PlanningContext]]:
 
 def _read_scenario(file: Path, *, name: str | None) -> ScenarioIn:
     """Read a scenario document (``name`` replaces the file's); problems name the place."""
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        msg = f"{file}: not valid JSON ({error})"
-        raise InvalidInputError(msg) from None
+    document = read_json(file)
     if not isinstance(document, dict):
         msg = f"{file}: expected a JSON object with name, description and changes"
         raise InvalidInputError(msg)
@@ -75,9 +71,8 @@ def _read_scenario(file: Path, *, name: str | None) -> ScenarioIn:
     try:
         return ScenarioIn.model_validate(document)
     except ValidationError as error:
-        first = error.errors()[0]
-        pointer = "/" + "/".join(str(part) for part in first["loc"])
-        msg = f"{file} at {pointer}: {first['msg']}"
+        pointer, problem = first_problem(error)
+        msg = f"{file} at {pointer}: {problem}"
         raise InvalidInputError(msg) from None
 
 
@@ -409,11 +404,7 @@ def suggest(  # noqa: PLR0917 - typer reads the options from the signature
 
 
 def _candidates(file: Path) -> list[dict[str, Any]]:
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        msg = f"{file}: not valid JSON ({error})"
-        raise InvalidInputError(msg) from None
+    document = read_json(file)
     features = document.get("features") if isinstance(document, dict) else None
     if not isinstance(features, list) or not features:
         msg = f"{file}: expected a GeoJSON FeatureCollection with at least one feature"

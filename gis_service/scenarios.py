@@ -442,19 +442,17 @@ def resolve_changes(
             )
         else:
             state.cap = change.class_size_cap
-    current, status, order = state.current, state.status, state.order
-    if not current:
+    if not state.current:
         detail = "the scenario closes every first-grade school of the district"
         pointer = "/changes"
         raise _problem(pointer, detail)
     state.apply_cap()
     columns = {s.code: column for column, s in enumerate(schools)}
-    codes = [code for code in order if code in current]
-    kept = tuple(columns[code] for code in codes if code in columns)
+    codes = [code for code in state.order if code in state.current]
     return Overlay(
-        schools=tuple(current[code] for code in codes),
-        kept=kept,
-        status=tuple(status[code] for code in codes),
+        schools=tuple(state.current[code] for code in codes),
+        kept=tuple(columns[code] for code in codes if code in columns),
+        status=tuple(state.status[code] for code in codes),
         developments=tuple(state.developments),
     )
 

@@ -361,7 +361,7 @@ def run_case(  # noqa: PLR0913
     )
     start = time.perf_counter()
     schools = routing.snap_points(network, schools_xy, mode=mode)
-    origins = routing.snap_points(network, origins_xy, mode=mode)
+    origins = routing.snap_points(network, origins_xy, mode=mode, toward=schools)
     snap_s = time.perf_counter() - start
     limit = np.inf if cutoff is None else cutoff
     measures: list[Measure] = []

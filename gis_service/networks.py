@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import shapely
 from pyproj import CRS
 from shapely import Point
 from shapely.geometry.base import BaseGeometry
@@ -189,6 +190,16 @@ def parse_lat_lon(value: str, *, pointer: str) -> tuple[float, float]:
     return lat, lon
 
 
+#: Points this close to the district's boundary line count as on it, in degrees: floating-point
+#: rounding of a point on the line, not a distance anyone could measure (about 0.1 mm).
+_ON_BOUNDARY_DEG = 1e-9
+
+
+def _in_district(district: DistrictRecord, lon: float, lat: float) -> bool:
+    """Whether ``(lon, lat)`` is inside the district or on its boundary line."""
+    return bool(shapely.dwithin(district.boundary, Point(lon, lat), _ON_BOUNDARY_DEG))
+
+
 def _in_range(lat: float, lon: float) -> bool:
     return -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0
 
@@ -220,8 +231,8 @@ def check_point(
     if not (math.isfinite(lat) and math.isfinite(lon)):
         msg = f"latitude and longitude must be finite numbers, got lat={lat}, lon={lon}"
         raise fail(msg)
-    swapped = _in_range(lon, lat) and district.boundary.covers(Point(lat, lon))
-    if swapped and not district.boundary.covers(Point(lon, lat)):
+    swapped = _in_range(lon, lat) and _in_district(district, lat, lon)
+    if swapped and not _in_district(district, lon, lat):
         msg = (
             f"latitude and longitude look swapped: lat={lat}, lon={lon} is not in "
             f"{district.name}, but lat={lon}, lon={lat} is; send latitude first"
@@ -233,7 +244,7 @@ def check_point(
             "[-180, 180] (EPSG:4326 degrees)"
         )
         raise fail(msg)
-    if not district.boundary.covers(Point(lon, lat)):
+    if not _in_district(district, lon, lat):
         msg = (
             f"the point lat={lat}, lon={lon} is outside {district.name} (district {district.code})"
         )

@@ -167,7 +167,12 @@ class CostMatrix:
 
 
 def _as_snapped(
-    network: RoadNetwork, points: Any, mode: TravelMode, max_snap_m: float, field: str
+    network: RoadNetwork,
+    points: Any,
+    mode: TravelMode,
+    max_snap_m: float,
+    field: str,
+    toward: SnappedPoints | None = None,
 ) -> SnappedPoints:
     if isinstance(points, SnappedPoints):
         if points.mode != mode.name:
@@ -175,7 +180,7 @@ def _as_snapped(
             raise RoutingInputError(msg, field=field)
         check_snapped(points, network, field=field)
         return points
-    return snap_points(network, points, mode=mode, max_distance_m=max_snap_m)
+    return snap_points(network, points, mode=mode, max_distance_m=max_snap_m, toward=toward)
 
 
 def _default_workers(workers: int | None) -> int:
@@ -245,7 +250,8 @@ def cost_matrix(
         Travel mode or its name.
     origins, destinations
         :class:`~routing.snapping.SnappedPoints` of this mode, or points to snap: ``(n, 2)``
-        x, y in the network's metric CRS, or a GeoSeries of points in that CRS.
+        x, y in the network's metric CRS, or a GeoSeries of points in that CRS. Origins to
+        snap are snapped toward the destinations (see :func:`~routing.snapping.snap_points`).
     weight
         What routes minimise: ``"length_m"`` (shortest) or ``"travel_time_s"`` (fastest).
     cutoff
@@ -270,8 +276,8 @@ def cost_matrix(
     check_weight(weight)
     limit = check_cutoff(cutoff)
     threads = _default_workers(workers)
-    start = _as_snapped(network, origins, resolved, max_snap_m, "origins")
     end = _as_snapped(network, destinations, resolved, max_snap_m, "destinations")
+    start = _as_snapped(network, origins, resolved, max_snap_m, "origins", toward=end)
     arcs = network.mode_graph_arrays(resolved)
     by_destination = len(end) <= len(start)
     leaving = point_legs(start, network, arcs, leaving=True)
@@ -455,8 +461,8 @@ def nearest_destinations(
     check_weight(weight)
     limit = check_cutoff(cutoff)
     count = check_count(k, field="k")
-    start = _as_snapped(network, origins, resolved, max_snap_m, "origins")
     end = _as_snapped(network, destinations, resolved, max_snap_m, "destinations")
+    start = _as_snapped(network, origins, resolved, max_snap_m, "origins", toward=end)
     arcs = network.mode_graph_arrays(resolved)
     entering = point_legs(end, network, arcs, leaving=False)
     leaving = point_legs(start, network, arcs, leaving=True)

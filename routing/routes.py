@@ -68,9 +68,14 @@ class Route:
 
 
 def _snap_one(
-    network: RoadNetwork, point: Any, mode: TravelMode, limit: float, what: str
+    network: RoadNetwork,
+    point: Any,
+    mode: TravelMode,
+    limit: float,
+    what: str,
+    toward: SnappedPoints | None = None,
 ) -> SnappedPoints:
-    snapped = snap_points(network, point, mode=mode, max_distance_m=limit)
+    snapped = snap_points(network, point, mode=mode, max_distance_m=limit, toward=toward)
     if len(snapped) != 1:
         msg = f"the {what} must be a single point, got {len(snapped)}"
         raise RoutingInputError(msg, field=what)
@@ -96,7 +101,9 @@ def shortest_route(
     mode
         Travel mode or its name (one-way rules bind motorbikes, not walkers).
     origin, destination
-        One point each: ``(x, y)`` in the network's metric CRS or a one-point GeoSeries.
+        One point each: ``(x, y)`` in the network's metric CRS or a one-point GeoSeries;
+        the origin is snapped toward the destination (see
+        :func:`~routing.snapping.snap_points`).
     weight
         ``"length_m"`` (shortest) or ``"travel_time_s"`` (fastest).
     max_snap_m
@@ -116,8 +123,8 @@ def shortest_route(
     """
     resolved = network.travel_mode(mode)
     check_weight(weight)
-    start = _snap_one(network, origin, resolved, max_snap_m, "origin")
     end = _snap_one(network, destination, resolved, max_snap_m, "destination")
+    start = _snap_one(network, origin, resolved, max_snap_m, "origin", toward=end)
     arcs = network.mode_graph_arrays(resolved)
     leaving = point_legs(start, network, arcs, leaving=True)
     entering = point_legs(end, network, arcs, leaving=False)

@@ -17,7 +17,8 @@ import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from routing._validate import check_positive, points_xy
-from routing.errors import NetworkDataError, SnapDistanceError
+from routing.components import node_components
+from routing.errors import NetworkDataError, RoutingInputError, SnapDistanceError
 from routing.modes import TravelMode
 from routing.network import RoadNetwork
 
@@ -201,26 +202,37 @@ def _project(
     return t, projected, np.hypot(*np.moveaxis(xy - projected, -1, 0))
 
 
-def _nearest_segments(index: _SegmentIndex, xy: FloatArray) -> tuple[IntArray, FloatArray]:
+def _nearest_segments(
+    index: _SegmentIndex,
+    xy: FloatArray,
+    *,
+    usable: npt.NDArray[np.bool_] | None = None,
+    limit_m: float = np.inf,
+) -> tuple[IntArray, FloatArray]:
     """Return the exact nearest segment of every point and its distance in metres.
 
-    Ties go to the lower segment number.
+    Only segments flagged ``usable`` count (all when ``None``); a point with no usable
+    segment within ``limit_m`` gets distance ``inf``. Ties go to the lower segment number.
     """
     n_samples = index.sample_segment.shape[0]
     segment = np.zeros(xy.shape[0], dtype=np.int64)
-    distance = np.zeros(xy.shape[0])
+    distance = np.full(xy.shape[0], np.inf)
     todo = np.arange(xy.shape[0])
     k = 8
     while todo.size:
         k = min(k, n_samples)
         found_distance, found = index.tree.query(xy[todo], k=k)
         found_distance = found_distance.reshape(todo.size, k)
-        found = found.reshape(todo.size, k)
-        radius = found_distance[:, 0] + _SAMPLE_SPACING_M / 2
-        complete = (found_distance[:, -1] > radius) | (k == n_samples)
+        found = index.sample_segment[found.reshape(todo.size, k)]
+        allowed = np.ones(found.shape, dtype=bool) if usable is None else usable[found]
+        radius = np.where(allowed, found_distance, np.inf).min(axis=1) + _SAMPLE_SPACING_M / 2
+        # a segment within the limit has a sample within half a spacing beyond it
+        beyond = found_distance[:, -1] > limit_m + _SAMPLE_SPACING_M / 2
+        complete = (found_distance[:, -1] > radius) | (k == n_samples) | beyond
         rows = todo[complete]
-        candidates = index.sample_segment[found[complete]]
+        candidates = found[complete]
         _, _, exact = _project(xy[rows][:, None, :], index.start[candidates], index.end[candidates])
+        exact = np.where(allowed[complete], exact, np.inf)
         by_segment = np.argsort(candidates, axis=1, kind="stable")
         candidates = np.take_along_axis(candidates, by_segment, axis=1)
         exact = np.take_along_axis(exact, by_segment, axis=1)
@@ -233,12 +245,28 @@ def _nearest_segments(index: _SegmentIndex, xy: FloatArray) -> tuple[IntArray, F
     return segment, distance
 
 
+def _toward_segments(
+    network: RoadNetwork, mode: TravelMode, index: _SegmentIndex, toward: SnappedPoints
+) -> npt.NDArray[np.bool_]:
+    """Flag the segments on a part of the network that holds one of ``toward``."""
+    if toward.mode != mode.name:
+        msg = f"toward points were snapped for {toward.mode}, not {mode.name}"
+        raise RoutingInputError(msg, field="toward")
+    check_snapped(toward, network, field="toward")
+    labels = node_components(network, mode)
+    held = np.zeros(int(labels.max()) + 1 if labels.size else 0, dtype=bool)
+    held[labels[network.edge_u[toward.edge[toward.ok]]]] = True
+    flags: npt.NDArray[np.bool_] = held[labels[network.edge_u[index.edge]]]
+    return flags
+
+
 def snap_points(
     network: RoadNetwork,
     points: Any,
     *,
     mode: TravelMode | str,
     max_distance_m: float = MAX_SNAP_DISTANCE_M,
+    toward: SnappedPoints | None = None,
 ) -> SnappedPoints:
     """Snap points onto the nearest edge that ``mode`` may use.
 
@@ -253,6 +281,10 @@ def snap_points(
         Travel mode (or its name); ferries and edges closed to the mode are never used.
     max_distance_m
         Longest allowed off-network leg in metres.
+    toward
+        Destinations already snapped for ``mode``: a point goes onto the nearest edge of a
+        part of the network that holds one of them when such an edge lies within
+        ``max_distance_m``, else onto the nearest edge at all.
 
     Returns
     -------
@@ -263,7 +295,10 @@ def snap_points(
     Raises
     ------
     RoutingInputError
-        If ``points`` is malformed or in another CRS, or the limit is not positive.
+        If ``points`` is malformed or in another CRS, the limit is not positive, or
+        ``toward`` was snapped for another mode.
+    NetworkDataError
+        If ``toward`` was snapped on another network.
     """
     resolved = network.travel_mode(mode)
     limit = check_positive(max_distance_m, field="max_distance_m")
@@ -280,6 +315,14 @@ def snap_points(
     distance[valid] = np.inf
     if valid.size and index.edge.size:
         segment, nearest = _nearest_segments(index, xy[valid])
+        if toward is not None:
+            usable = _toward_segments(network, resolved, index, toward)
+            astray = np.flatnonzero(~usable[segment]) if usable.any() else np.zeros(0, np.int64)
+            joined, reach = _nearest_segments(
+                index, xy[valid[astray]], usable=usable, limit_m=limit
+            )
+            found = reach <= limit
+            segment[astray[found]], nearest[astray[found]] = joined[found], reach[found]
         distance[valid] = nearest
         close = nearest <= limit
         rows = valid[close]

@@ -89,23 +89,27 @@ def compute(  # noqa: PLR0917 - typer reads the options from the signature
 def _cell(value: float) -> str:
     if not math.isfinite(value):
         return "-"
-    return f"{value:.3f}" if abs(value) < 10 else f"{value:,.0f}"
+    shown = round(value, 3) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if shown == round(shown) or abs(shown) >= 10:
+        return f"{shown:,.0f}"
+    return f"{shown:.3f}"
 
 
 def _print(comparison: Comparison) -> None:
     table = comparison.table
     methods = [str(m) for m in table.columns]
-    typer.echo(f"{'figure':<30}" + "".join(f"{m:>14}" for m in methods))
+    names = {s.code: s.name for s in comparison.results[0].geography.schools}
+    labels = {code: f"{code} {names.get(str(code), '')}" for code in comparison.schools.index}
+    width = max([30, *(len(label) + 2 for label in labels.values())])
+    typer.echo(f"{'figure':<{width}}" + "".join(f"{m:>14}" for m in methods))
     for figure, row in table.iterrows():
-        typer.echo(f"{figure!s:<30}" + "".join(f"{_cell(float(v)):>14}" for v in row))
+        typer.echo(f"{figure!s:<{width}}" + "".join(f"{_cell(float(v)):>14}" for v in row))
     typer.echo("")
     schools = comparison.schools
-    typer.echo(f"{'school (seats - children)':<30}" + "".join(f"{m:>14}" for m in methods))
-    names = {s.code: s.name for s in comparison.results[0].geography.schools}
+    typer.echo(f"{'school (seats - children)':<{width}}" + "".join(f"{m:>14}" for m in methods))
     for code, row in schools.iterrows():
-        label = f"{code} {names.get(str(code), '')}"[:29]
         values = [float(row[f"seats_minus_children.{m}"]) for m in methods]
-        typer.echo(f"{label:<30}" + "".join(f"{_cell(v):>14}" for v in values))
+        typer.echo(f"{labels[code]:<{width}}" + "".join(f"{_cell(v):>14}" for v in values))
     typer.echo("")
     typer.echo(comparison.results[0].seats.describe())
 

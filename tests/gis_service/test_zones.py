@@ -75,9 +75,10 @@ def test_every_populated_point_belongs_to_exactly_one_zone(computed: Computed) -
         assert_zones_partition(result.zones, district, tolerance=1e-6)
         points = geography.points.set_geometry(to_wgs84(geography.points.geometry))
         assert_points_in_own_zone(result.zones, points, zoning.school, tolerance_m=1e-7)
-    # the two points on a cut-off footpath are zoned by straight line and reported
-    assert computed.optimal.statistics.no_route_children == pytest.approx(9.489, abs=1e-3)
-    assert sorted(r for r in geography.unreachable if r != "ok") == ["disconnected"] * 2
+    # every demand point reaches a school: those beside a footpath the map leaves unjoined
+    # to the streets start from the nearest street instead
+    assert computed.optimal.statistics.no_route_children == 0
+    assert set(geography.unreachable) == {"ok"}
 
 
 def test_no_school_is_over_capacity_when_seats_suffice(computed: Computed) -> None:
@@ -263,17 +264,59 @@ def test_eligibility_names_the_zone_school_and_the_route(
     assert motorbike["zone_school"]["duration_s"] < school["duration_s"]
 
 
-def test_eligibility_answers_for_a_home_cut_off_from_the_roads(
+def test_eligibility_routes_a_home_on_an_unjoined_footpath_from_the_nearest_street(
     published_client: TestClient,
 ) -> None:
+    # the nearest mapped way to this home is a footpath that no way joins to the streets
     lat, lon = CUT_OFF_HOME
     response = published_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon})
     assert response.status_code == 200, response.text
     answer = response.json()
-    assert answer["zone_school"] is not None
-    assert answer["route"] is None
-    assert "no walk route" in answer["reason"]
-    assert answer["zone_school"]["distance_m"] is None
+    assert answer["reason"] is None
+    school = answer["zone_school"]
+    route = answer["route"]["coordinates"]
+    assert route[0] == pytest.approx([lon, lat], abs=1e-6)
+    home = _metric_point(Point(lon, lat))
+    line = gpd.GeoSeries([LineString(route)], crs="EPSG:4326").to_crs(METRIC).iloc[0]
+    # the first leg is the straight walk to the street, longer than to the footpath
+    first_leg = home.distance(_metric_point(Point(*route[1])))
+    assert answer["origin_snap_m"] == pytest.approx(first_leg, abs=0.05)
+    footpath = _footpath_distance(home)
+    assert footpath < answer["origin_snap_m"] < 250.0
+    assert school["distance_m"] == pytest.approx(line.length, rel=0.01)
+
+
+def _footpath_distance(home: BaseGeometry) -> float:
+    """Metres from a point to the nearest walkable way of the bundled extract."""
+    graph = ox.graph_from_xml(ROADS / "district3_2018_highways.osm.bz2")
+    edges = ox.graph_to_gdfs(graph, nodes=False).to_crs(METRIC)
+    return float(edges.distance(home).min())
+
+
+def test_eligibility_answers_everywhere_in_the_district(
+    published_client: TestClient, computed: Computed
+) -> None:
+    # a grid over the district and points on its boundary line, for both modes
+    district = computed.geography.place.district.boundary
+    west, south, east, north = district.bounds
+    grid = [
+        Point(x, y)
+        for x in np.linspace(west, east, 14)
+        for y in np.linspace(south, north, 14)
+        if district.contains(Point(x, y))
+    ]
+    edge = [district.boundary.interpolate(t, normalized=True) for t in np.linspace(0, 1, 16)]
+    assert len(grid) > 65
+    for mode, homes in (("walk", grid + edge), ("motorbike", grid[::3] + edge[::4])):
+        for home in homes:
+            params = {"lat": home.y, "lon": home.x, "mode": mode}
+            response = published_client.get("/api/v1/eligibility", params=params)
+            assert response.status_code == 200, (params, response.text)
+            answer = response.json()
+            assert answer["reason"] is None, (params, answer["reason"])
+            assert answer["zone_school"]["distance_m"] > 0
+            assert answer["origin_snap_m"] < 250.0
+            assert answer["route"]["coordinates"][0] == pytest.approx([home.x, home.y], abs=1e-6)
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from shapely import Point
 
 import routing
 from routing import RoadNetwork
@@ -136,27 +137,32 @@ def test_one_to_many_is_one_row(
     assert row.origin_reason(0) == "ok"
 
 
-def test_unreachable_origins_come_back_with_a_reason(
-    district_network: RoadNetwork, district_schools_xy: np.ndarray
-) -> None:
-    net = district_network
+def _stranded_point(net: RoadNetwork) -> np.ndarray:
+    """The middle of a real four-node residential block that no walkable way joins."""
     report = routing.component_report(net, "walk")
-    # a real four-node residential block in the extract that no walkable way joins
     label = report.node_component[net.node_index(2022526419)]
     island = np.flatnonzero(report.node_component == label)
     assert label > 0
     assert set(net.node_osmid[island]) == {2022526419, 2231279241, 2231279243, 3761201996}
     edge = int(np.flatnonzero(np.isin(net.edge_u, island) & np.isin(net.edge_v, island))[0])
-    stranded = np.mean(net.edge_coords(edge)[[0, -1]], axis=0)
+    return np.mean(net.edge_coords(edge)[[0, -1]], axis=0)
+
+
+def test_unreachable_origins_come_back_with_a_reason(
+    district_network: RoadNetwork, district_schools_xy: np.ndarray
+) -> None:
+    net = district_network
     points = np.vstack(
         [
-            stranded,
+            _stranded_point(net),
             lonlat(net, 106.7125, 10.7795),  # in the Saigon River, 500 m from the extract
             [np.nan, 1_192_000.0],
             lonlat(net, 106.6850, 10.7800),  # a home in Quận 3
         ]
     )
-    matrix = routing.cost_matrix(net, "walk", origins=points, destinations=district_schools_xy)
+    # snapped onto the nearest road at all, the stranded point stays on its block
+    origins = routing.snap_points(net, points, mode="walk")
+    matrix = routing.cost_matrix(net, "walk", origins=origins, destinations=district_schools_xy)
     assert [matrix.origin_reason(i) for i in range(4)] == [
         "disconnected",
         "off_network",
@@ -172,7 +178,7 @@ def test_unreachable_origins_come_back_with_a_reason(
     nowhere = routing.cost_matrix(net, "walk", origins=points[3:], destinations=points[1:2])
     assert nowhere.origin_reason(0) == "no_destination"
     nearest = routing.nearest_destinations(
-        net, "walk", origins=points, destinations=district_schools_xy, k=2
+        net, "walk", origins=origins, destinations=district_schools_xy, k=2
     )
     assert [nearest.origin_reason(i) for i in range(4)] == [
         "disconnected",
@@ -181,8 +187,45 @@ def test_unreachable_origins_come_back_with_a_reason(
         "ok",
     ]
     assert (nearest.destination[:3] == -1).all()
+
+
+def test_a_home_on_an_unjoined_street_starts_from_the_nearest_joined_road(
+    district_network: RoadNetwork, district_schools_xy: np.ndarray
+) -> None:
+    net = district_network
+    stranded = _stranded_point(net)
+    report = routing.component_report(net, "walk")
+    arcs = net.mode_graph_arrays("walk")
+    walkable = (arcs.edge_forward | arcs.edge_backward) & ~net.edge_ferry
+    joined = net.edges_frame()[walkable & (report.node_component[net.edge_u] == 0)]
+    walk_to_road = float(joined.distance(Point(*stranded)).min())
+    assert 5.0 < walk_to_road < 250.0
+    # origins given as points are snapped toward the schools: onto the streets they reach
+    matrix = routing.cost_matrix(
+        net, "walk", origins=stranded[None, :], destinations=district_schools_xy
+    )
+    assert matrix.origin_reason(0) == "ok"
+    assert np.isfinite(matrix.dense()).all()
+    nearest = routing.nearest_destinations(
+        net, "walk", origins=stranded[None, :], destinations=district_schools_xy, k=1
+    )
+    assert nearest.length_m[0, 0] == pytest.approx(matrix.dense()[0].min(), abs=1e-6)
+    school = int(nearest.destination[0, 0])
+    route = routing.shortest_route(
+        net, "walk", origin=stranded, destination=district_schools_xy[school]
+    )
+    assert route.origin_snap_m == pytest.approx(walk_to_road, abs=1e-6)
+    assert route.length_m == pytest.approx(nearest.length_m[0, 0], abs=1e-6)
+    assert route.geometry.coords[0] == pytest.approx(tuple(stranded))
+    # no joined road within the limit: the home stays on its block, and says why
     with pytest.raises(routing.UnreachableError) as caught:
-        routing.shortest_route(net, "walk", origin=points[0], destination=district_schools_xy[0])
+        routing.shortest_route(
+            net,
+            "walk",
+            origin=stranded,
+            destination=district_schools_xy[school],
+            max_snap_m=walk_to_road - 1.0,
+        )
     assert caught.value.reason == "disconnected"
 
 

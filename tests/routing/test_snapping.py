@@ -85,3 +85,28 @@ def test_geoseries_must_be_in_the_network_crs(district_network: RoadNetwork) -> 
     assert routing.snap_points(district_network, metric, mode="walk").ok.all()
     with pytest.raises(routing.RoutingInputError, match="shape"):
         routing.snap_points(district_network, np.zeros((3, 3)), mode="walk")
+
+
+def test_points_snapped_toward_schools_join_the_roads_that_reach_them(
+    district_network: RoadNetwork, district_schools_xy: np.ndarray
+) -> None:
+    net = district_network
+    rng = np.random.default_rng(7)
+    west, south = lonlat(net, 106.668, 10.768)
+    east, north = lonlat(net, 106.696, 10.792)
+    homes = rng.uniform([west, south], [east, north], size=(2_000, 2))
+    schools = routing.snap_points(net, district_schools_xy, mode="walk")
+    plain = routing.snap_points(net, homes, mode="walk")
+    toward = routing.snap_points(net, homes, mode="walk", toward=schools)
+    labels = routing.node_components(net, "walk")
+    school_parts = set(labels[net.edge_u[schools.edge]].tolist())
+    stranded = ~np.isin(labels[net.edge_u[plain.edge]], list(school_parts))
+    # homes whose nearest road reaches a school keep it; the others move to one that does
+    assert 0 < stranded.sum() < 40
+    assert np.array_equal(toward.edge[~stranded], plain.edge[~stranded])
+    assert np.array_equal(toward.distance_m[~stranded], plain.distance_m[~stranded])
+    assert np.isin(labels[net.edge_u[toward.edge]], list(school_parts)).all()
+    assert (toward.distance_m[stranded] > plain.distance_m[stranded]).all()
+    assert toward.ok.all()
+    with pytest.raises(routing.RoutingInputError, match="snapped for walk, not motorbike"):
+        routing.snap_points(net, homes[:1], mode="motorbike", toward=schools)

@@ -214,14 +214,13 @@ def nearest_schools(
     records, _ = repository.list_schools(session, where)
     schools = [r.data for r in records]
     with routing_errors("query:lat"):
-        origin = routing.snap_points(place.network, [place.to_metric(lon, lat)], mode=mode)
+        targets = routing.snap_points(place.network, place.schools_xy(schools), mode=mode)
+        origin = routing.snap_points(
+            place.network, [place.to_metric(lon, lat)], mode=mode, toward=targets
+        )
         origin.raise_for_status(what="the point")
         costs = routing.one_to_many(
-            place.network,
-            mode,
-            origin=origin,
-            destinations=place.schools_xy(schools),
-            weight=weight,
+            place.network, mode, origin=origin, destinations=targets, weight=weight
         )
     _, school_index = costs.pairs()
     value = costs.length_m if weight == "length_m" else costs.travel_time_s

@@ -231,6 +231,9 @@ class EligibilityAnswer(BaseModel):
     zone_version: VersionSummary
     zone_school: EligibleSchool | None
     route: RouteLine | None
+    origin_snap_m: float | None = Field(
+        description="the straight walk from the home to the road the route starts on, metres"
+    )
     reason: str | None = Field(description="why the zone school or its route is missing")
     other_schools: list[EligibleSchool]
 
@@ -257,10 +260,13 @@ def eligibility(
 ) -> EligibilityAnswer:
     """The school whose published admission zone holds the home, and the alternatives.
 
-    Any point of the district gets an answer; a point outside it, or with latitude and
-    longitude swapped, is refused with a 422 problem. When the home cannot reach its zone
-    school on the network (no road near it, or beyond water without a crossing), the zone
-    school is still named and ``reason`` says why the route is missing.
+    Any point of the district (its boundary line included) gets an answer; a point outside
+    it, or with latitude and longitude swapped, is refused with a 422 problem. The route
+    starts on the nearest road from which the zone school can be reached (a path the map
+    leaves unjoined to the streets does not strand a home); ``origin_snap_m`` is the walk
+    to it. When the home cannot reach its zone school on the network at all (no such road
+    within the snapping limit: beyond water without a crossing), the zone school is still
+    named and ``reason`` says why the route is missing.
     """
     place = _place(session, networks, settings.district_code)
     lon, lat = check_point(place.district, lat=lat, lon=lon, pointer="query:lat")
@@ -311,6 +317,7 @@ def eligibility(
     home = None if zone is None or zone.school_code not in codes else codes.index(zone.school_code)
     reason: str | None = None
     route: RouteLine | None = None
+    origin_snap_m: float | None = None
     zone_school = None if home is None else entry(home)
     if zone is None or zone.school_code is None:
         reason = "the home lies in no school's zone: no school can be reached from there"
@@ -325,6 +332,7 @@ def eligibility(
                 destination=place.to_metric(schools[home].lon, schools[home].lat),
             )
             route = _line(place, found)
+            origin_snap_m = round(found.origin_snap_m, 2)
             zone_school = entry(home).model_copy(
                 update={
                     "distance_m": round(found.length_m, 2),
@@ -346,6 +354,7 @@ def eligibility(
         ),
         zone_school=zone_school,
         route=route,
+        origin_snap_m=origin_snap_m,
         reason=reason,
         other_schools=[entry(i) for i in others],
     )

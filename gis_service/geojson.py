@@ -6,7 +6,7 @@ from typing import Any
 
 from shapely.geometry import mapping
 
-from gis_service.db.zones_repository import ZoneRecord
+from gis_service.db.zones_repository import ZonePointRecord, ZoneRecord
 
 #: Decimal places kept in coordinates (about 1 cm at the equator).
 COORDINATE_DECIMALS = 7
@@ -34,5 +34,24 @@ def zone_feature(zone: ZoneRecord) -> dict[str, Any]:
             "first_grade_seats": zone.seats,
             "seats_assumed": zone.seats_assumed,
             "free_first_grade_seats": None if zone.free_seats is None else int(zone.free_seats),
+        },
+    }
+
+
+def zone_point_feature(point: ZonePointRecord) -> dict[str, Any]:
+    """Return a demand point of a zone version as a GeoJSON feature."""
+    return {
+        "type": "Feature",
+        "id": point.point_id,
+        "geometry": {
+            "type": "Point",
+            "coordinates": round_coordinates([point.lon, point.lat]),
+        },
+        "properties": {
+            "ward_code": point.ward_code,
+            "children": round(point.children, 3),
+            "placed": round(point.placed, 3),
+            "school_code": point.school_code,
+            "distance_m": None if point.distance_m is None else round(point.distance_m, 1),
         },
     }

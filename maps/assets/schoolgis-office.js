@@ -1,7 +1,8 @@
 /* The view of the enrolment office and planners: after login with an API key, the forecast
  * first-grade seat shortfall per zone or ward on the map, placement runs by school (fill,
- * cut-off), zone versions side by side, and (planners) a scenario against the baseline
- * with the homes of the children whose zone school changes drawn on the map.
+ * cut-off), zone versions side by side with where their first-graders are estimated to live,
+ * and (planners) a scenario against the baseline with the homes of the children whose zone
+ * school changes drawn on the map.
  */
 (function () {
   "use strict";
@@ -25,6 +26,9 @@
       layer_wards: "Phường, xã",
       layer_zones: "Vùng tuyển sinh lớp 1",
       layer_other: "Phương án được chọn",
+      points_label: "Nơi ở ước tính của trẻ 6 tuổi (phương án được chọn)",
+      points_figures: "{points} điểm, {children} trẻ 6 tuổi ước tính (dân số điều tra 2019 của phường rải theo đường phố)",
+      point_tooltip: "{children} trẻ 6 tuổi · {ward} · trường theo vùng: {school} · {distance} m đi bộ",
       col_area: "Nơi",
       col_entrants: "Trẻ vào lớp 1 (thấp–cao)",
       col_shortfall: "Thiếu chỗ",
@@ -81,6 +85,9 @@
       layer_wards: "Wards and communes",
       layer_zones: "First-grade admission zones",
       layer_other: "Chosen version",
+      points_label: "Where the six-year-olds are estimated to live (chosen version)",
+      points_figures: "{points} points, {children} six-year-olds estimated (each ward's 2019 census count spread over its streets)",
+      point_tooltip: "{children} six-year-olds · {ward} · zone school: {school} · {distance} m walk",
       col_area: "Area",
       col_entrants: "First-graders (low–high)",
       col_shortfall: "Seats short",
@@ -142,7 +149,7 @@
   var language = new common.Language(TEXT);
   var t = language.t.bind(language);
   var number = language.number.bind(language);
-  var state = { key: null, forecast: null, versions: null, other: null, run: null, comparison: null };
+  var state = { key: null, forecast: null, versions: null, other: null, points: null, pointsLayer: null, run: null, comparison: null };
 
   function api(path) {
     return common.getJSON(state.config.apiBase + path, { Authorization: "Bearer " + state.key });
@@ -264,6 +271,57 @@
     });
   }
 
+  function pointTooltip(properties) {
+    var school = (state.config.data.schools.filter(function (s) { return s.code === properties.school_code; })[0] || {}).name;
+    var ward = state.config.layers.wards.toGeoJSON().features.filter(function (f) {
+      return f.properties.code === properties.ward_code;
+    })[0];
+    return t("point_tooltip", {
+      children: number(properties.children),
+      ward: ward ? ward.properties.name : properties.ward_code,
+      school: school || properties.school_code || "–",
+      distance: properties.distance_m == null ? "–" : number(Math.round(properties.distance_m))
+    });
+  }
+
+  function drawPoints() {
+    var node = document.getElementById("sg-points-figures");
+    if (!state.points) {
+      node.textContent = "";
+      return;
+    }
+    var children = state.points.features.reduce(function (sum, f) { return sum + f.properties.children; }, 0);
+    node.textContent = t("points_figures", { points: number(state.points.features.length), children: number(Math.round(children)) });
+  }
+
+  function loadPoints() {
+    if (state.pointsLayer) {
+      state.map.removeLayer(state.pointsLayer);
+      state.pointsLayer = null;
+    }
+    var version = document.getElementById("sg-version").value;
+    if (!document.getElementById("sg-points").checked || !version) {
+      state.points = null;
+      drawPoints();
+      return Promise.resolve();
+    }
+    return api("/api/v1/zones/points?version=" + encodeURIComponent(version)).then(function (points) {
+      state.points = points;
+      state.pointsLayer = L.geoJSON(points, {
+        pointToLayer: function (feature, at) {
+          return L.circleMarker(at, {
+            radius: 1.5 + Math.sqrt(feature.properties.children),
+            color: "#08519c", weight: 1, fillColor: "#6baed6", fillOpacity: 0.6
+          });
+        },
+        onEachFeature: function (feature, marker) {
+          marker.bindTooltip(function () { return pointTooltip(feature.properties); });
+        }
+      }).addTo(state.map);
+      drawPoints();
+    });
+  }
+
   function loadVersions() {
     return api("/api/v1/zones/versions").then(function (versions) {
       var select = document.getElementById("sg-version");
@@ -273,7 +331,7 @@
       });
       drawVersions();
       if (versions.length) {
-        return loadOther(select.value);
+        return Promise.all([loadOther(select.value), loadPoints()]);
       }
       return null;
     });
@@ -460,6 +518,7 @@
       drawForecast();
       if (state.caller) {
         drawVersions();
+        drawPoints();
         drawRun();
         drawScenario();
       }
@@ -478,7 +537,9 @@
     });
     document.getElementById("sg-version").addEventListener("change", function (event) {
       loadOther(event.currentTarget.value).catch(fail);
+      loadPoints().catch(fail);
     });
+    document.getElementById("sg-points").addEventListener("change", function () { loadPoints().catch(fail); });
     language.apply();
     var saved = null;
     try { saved = window.sessionStorage.getItem("schoolgis.key"); } catch (e) { /* private mode */ }

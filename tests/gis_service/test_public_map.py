@@ -320,6 +320,25 @@ def test_the_office_view_needs_a_staff_key(
             assert row.locator("td").nth(1).inner_text().startswith(central)
         versions = page.locator("#sg-versions tbody tr")
         assert versions.count() == 7
+        # where the chosen version's six-year-olds are estimated to live
+        page.get_by_label("Nơi ở ước tính của trẻ 6 tuổi (phương án được chọn)").check()
+        page.wait_for_function("!!SchoolOffice.state.pointsLayer")
+        version = page.input_value("#sg-version")
+        points = _get_with_key(site, "/api/v1/zones/points", planner, version=version)
+        drawn = page.evaluate("SchoolOffice.state.pointsLayer.getLayers().length")
+        assert drawn == len(points["features"]) == 694
+        assert page.inner_text("#sg-points-figures").startswith("694 điểm, 2.256 trẻ 6 tuổi")
+        first = points["features"][0]["properties"]
+        page.evaluate("void SchoolOffice.state.pointsLayer.getLayers()[0].openTooltip()")
+        tip = page.locator(".leaflet-tooltip").inner_text()
+        names = {
+            f["properties"]["code"]: f["properties"]["name"]
+            for f in _get(site, "/api/v1/schools", limit="500")["features"]
+        }
+        assert f"trường theo vùng: {names[first['school_code']]}" in tip
+        assert f"{round(first['distance_m'])} m đi bộ" in tip.replace(".", "")
+        page.get_by_label("Nơi ở ước tính của trẻ 6 tuổi (phương án được chọn)").uncheck()
+        page.wait_for_function("SchoolOffice.state.pointsLayer === null")
         page.select_option("#sg-level", "ward")
         page.wait_for_function("SchoolOffice.state.forecast.level === 'ward'")
         assert page.locator("#sg-forecast tbody tr").count() == 14

@@ -222,6 +222,24 @@ def test_compute_and_publish_over_http(
     assert all(f["properties"]["first_grade_seats"] == 420 for f in features)
     listed = zone_client.get("/api/v1/zones/versions").json()
     assert [v["name"] for v in listed] == ["api-draft"]
+    # where the version's first-graders are estimated to live, each with its zone school
+    points = zone_client.get("/api/v1/zones/points", params={"version": "api-draft"})
+    assert points.status_code == 200, points.text
+    assert points.headers["content-type"] == "application/geo+json"
+    spots = points.json()["features"]
+    assert len(spots) == 694
+    assert all(f["geometry"]["type"] == "Point" for f in spots)
+    assert sum(f["properties"]["children"] for f in spots) == pytest.approx(2_256.384, abs=0.01)
+    per_school: dict[str, float] = {}
+    for spot in spots:
+        code = spot["properties"]["school_code"]
+        per_school[code] = per_school.get(code, 0.0) + spot["properties"]["children"]
+    for zone in features:
+        # zones are rounded to hundredths, points to thousandths
+        code = zone["properties"]["school_code"]
+        assert per_school[code] == pytest.approx(zone["properties"]["children"], abs=0.1)
+    assert zone_client.get("/api/v1/zones/points").json()["version"]["name"] == "api-draft"
+    _problem(zone_client.get("/api/v1/zones/points", params={"version": "nope"}), 404, "nope")
 
 
 @pytest.fixture

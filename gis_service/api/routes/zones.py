@@ -3,8 +3,9 @@
 ``GET /eligibility`` answers, for a home, the school of the published zone it lies in, the
 road-network distance, time and route to it, and the other first-grade schools in reach,
 nearest first, with their free first-grade seats. ``GET /zones`` gives the published
-zones as GeoJSON; ``POST /zones/compute`` computes a draft version and
-``POST /zones/{version}/publish`` publishes one (both need the planner role).
+zones as GeoJSON and ``GET /zones/points`` their demand points; ``POST /zones/compute``
+computes a draft version and ``POST /zones/{version}/publish`` publishes one (both need the
+planner role).
 Coordinates are EPSG:4326, distances metres, durations seconds.
 """
 
@@ -26,7 +27,7 @@ from gis_service.api.schemas import PointGeometry
 from gis_service.db import zones_repository
 from gis_service.db.zones_repository import ZoneVersionRecord
 from gis_service.errors import NotFoundError
-from gis_service.geojson import COORDINATE_DECIMALS, zone_feature
+from gis_service.geojson import COORDINATE_DECIMALS, zone_feature, zone_point_feature
 from gis_service.networks import DistrictNetwork, NetworkStore, check_point, routing_errors
 from gis_service.zoning import (
     ZoningCache,
@@ -164,16 +165,16 @@ def publish_zones(
     return _public(record)
 
 
-@router.get("/zones", response_class=GeoJSONResponse)
-def read_zones(
-    session: SessionDep,
-    settings: SettingsDep,
-    version: Annotated[
-        str | None, Query(description="a version id or name (default: the published one)")
-    ] = None,
-) -> dict[str, Any]:
-    """The zones of the published version (or of ``version``) as a GeoJSON collection."""
-    code = zones_repository.district_code_of(session, settings.district_code)
+VersionQuery = Annotated[
+    str | None, Query(description="a version id or name (default: the published one)")
+]
+
+
+def _chosen_version(
+    session: Session, district_code: str | None, version: str | None
+) -> ZoneVersionRecord:
+    """Return the version asked for, or the published one."""
+    code = zones_repository.district_code_of(session, district_code)
     record = (
         zones_repository.published_zone_version(session, code)
         if version is None
@@ -182,12 +183,41 @@ def read_zones(
     if record is None:
         msg = f"district {code} has no published zones: compute and publish a version first"
         raise NotFoundError(msg)
-    zones = zones_repository.zones_of(session, record.id)
+    return record
+
+
+def _collection(record: ZoneVersionRecord, features: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return features of a version as a GeoJSON collection that names the version."""
     return {
         "type": "FeatureCollection",
-        "features": [zone_feature(z) for z in zones],
+        "features": features,
         "version": _public(record, statistics=False).model_dump(mode="json"),
     }
+
+
+@router.get("/zones", response_class=GeoJSONResponse)
+def read_zones(
+    session: SessionDep, settings: SettingsDep, version: VersionQuery = None
+) -> dict[str, Any]:
+    """The zones of the published version (or of ``version``) as a GeoJSON collection."""
+    record = _chosen_version(session, settings.district_code, version)
+    zones = zones_repository.zones_of(session, record.id)
+    return _collection(record, [zone_feature(z) for z in zones])
+
+
+@router.get("/zones/points", response_class=GeoJSONResponse)
+def read_zone_points(
+    session: SessionDep, settings: SettingsDep, version: VersionQuery = None
+) -> dict[str, Any]:
+    """Where the version's first-graders are estimated to live, as GeoJSON points.
+
+    Each demand point carries its children of first-grade age (the ward's census cohort
+    spread over its streets), its ward, its zone school, the children seated there and
+    the road distance to it.
+    """
+    record = _chosen_version(session, settings.district_code, version)
+    points = zones_repository.zone_points_of(session, record.id)
+    return _collection(record, [zone_point_feature(p) for p in points])
 
 
 class RouteLine(BaseModel):

@@ -24,6 +24,7 @@ from routing.network import RoadNetwork
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 #: Default limit of the off-network leg, in metres.
 MAX_SNAP_DISTANCE_M = 250.0
@@ -245,10 +246,8 @@ def _nearest_segments(
     return segment, distance
 
 
-def _toward_segments(
-    network: RoadNetwork, mode: TravelMode, index: _SegmentIndex, toward: SnappedPoints
-) -> npt.NDArray[np.bool_]:
-    """Flag the segments on a part of the network that holds one of ``toward``."""
+def _held_parts(network: RoadNetwork, mode: TravelMode, toward: SnappedPoints) -> BoolArray:
+    """Flag, by weak component label, the parts of the network that hold one of ``toward``."""
     if toward.mode != mode.name:
         msg = f"toward points were snapped for {toward.mode}, not {mode.name}"
         raise RoutingInputError(msg, field="toward")
@@ -256,7 +255,19 @@ def _toward_segments(
     labels = node_components(network, mode)
     held = np.zeros(int(labels.max()) + 1 if labels.size else 0, dtype=bool)
     held[labels[network.edge_u[toward.edge[toward.ok]]]] = True
-    flags: npt.NDArray[np.bool_] = held[labels[network.edge_u[index.edge]]]
+    return held
+
+
+def _on_held_parts(
+    network: RoadNetwork,
+    mode: TravelMode,
+    index: _SegmentIndex,
+    segments: IntArray,
+    held: BoolArray,
+) -> BoolArray:
+    """Whether each of ``segments`` lies on a part flagged in ``held``."""
+    labels = node_components(network, mode)
+    flags: BoolArray = held[labels[network.edge_u[index.edge[segments]]]]
     return flags
 
 
@@ -310,19 +321,22 @@ def snap_points(
     snapped = np.full((n, 2), np.nan)
     status = np.full(n, SNAP_INVALID, dtype=np.uint8)
     valid = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    held = None if toward is None else _held_parts(network, resolved, toward)
     index = _segment_index(network, resolved)
     status[valid] = SNAP_TOO_FAR
     distance[valid] = np.inf
     if valid.size and index.edge.size:
         segment, nearest = _nearest_segments(index, xy[valid])
-        if toward is not None:
-            usable = _toward_segments(network, resolved, index, toward)
-            astray = np.flatnonzero(~usable[segment]) if usable.any() else np.zeros(0, np.int64)
-            joined, reach = _nearest_segments(
-                index, xy[valid[astray]], usable=usable, limit_m=limit
-            )
-            found = reach <= limit
-            segment[astray[found]], nearest[astray[found]] = joined[found], reach[found]
+        if held is not None and held.any():
+            astray = np.flatnonzero(~_on_held_parts(network, resolved, index, segment, held))
+            if astray.size:
+                every = np.arange(index.edge.shape[0])
+                usable = _on_held_parts(network, resolved, index, every, held)
+                joined, reach = _nearest_segments(
+                    index, xy[valid[astray]], usable=usable, limit_m=limit
+                )
+                found = reach <= limit
+                segment[astray[found]], nearest[astray[found]] = joined[found], reach[found]
         distance[valid] = nearest
         close = nearest <= limit
         rows = valid[close]

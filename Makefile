@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: system-deps $(STAMP) $(MAP_ASSETS) lint
 	$(BIN)/pytest $(ARGS)

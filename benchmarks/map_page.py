@@ -28,9 +28,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from gis_service.app import create_app
-from gis_service.networks import NetworkStore
+from gis_service.networks import NetworkCache
 from gis_service.settings import Settings
-from gis_service.store import open_engine, prepare_store, publish_bundled_zones
+from gis_service.startup import open_engine, prepare_store, publish_bundled_zones
 from gis_service.web_map import MapBackgrounds, public_map_data
 from maps.pages import render_map
 
@@ -55,7 +55,7 @@ def main() -> None:
         engine = open_engine(settings)
         prepare_store(engine, settings)
         with Session(engine) as session:
-            _, publish_s = _timed(lambda: publish_bundled_zones(session, NetworkStore(settings)))
+            _, publish_s = _timed(lambda: publish_bundled_zones(session, NetworkCache(settings)))
         engine.dispose()
         with TestClient(create_app(settings)) as client:
             gzip = {"Accept-Encoding": "gzip"}
@@ -73,7 +73,7 @@ def main() -> None:
         engine = open_engine(settings)
         with Session(engine) as session:
             data = public_map_data(
-                session, NetworkStore(settings), MapBackgrounds(), district_code=None
+                session, NetworkCache(settings), MapBackgrounds(), district_code=None
             )
             export, export_s = _timed(lambda: render_map(data, assets_mode="inline"))
         engine.dispose()

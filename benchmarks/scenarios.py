@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gis_service import scenarios, sites  # noqa: E402
-from gis_service.networks import NetworkStore  # noqa: E402
+from gis_service.networks import NetworkCache  # noqa: E402
+from gis_service.planning import scenarios, sites  # noqa: E402
 from gis_service.settings import Settings  # noqa: E402
-from gis_service.store import open_engine, prepare_store  # noqa: E402
-from gis_service.zoning import ZoningCache  # noqa: E402
+from gis_service.startup import open_engine, prepare_store  # noqa: E402
+from gis_service.zones.compute import ZoningCache  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 TARGET_SECONDS = 3.0
@@ -169,16 +169,16 @@ def main() -> None:
         engine = open_engine(settings)
         prepare_store(engine, settings)
         with Session(engine) as session:
-            place = NetworkStore(settings).for_district(session)
+            district_net = NetworkCache(settings).for_district(session)
             cache = ZoningCache()
             started = time.perf_counter()
             context = scenarios.planning_context(
-                session, place, cache, class_size_cap=settings.class_size_cap, today=TODAY
+                session, district_net, cache, class_size_cap=settings.class_size_cap, today=TODAY
             )
             context_s = time.perf_counter() - started
             started = time.perf_counter()
             scenarios.planning_context(
-                session, place, cache, class_size_cap=settings.class_size_cap, today=TODAY
+                session, district_net, cache, class_size_cap=settings.class_size_cap, today=TODAY
             )
             warm_s = time.perf_counter() - started
             report: dict[str, Any] = {

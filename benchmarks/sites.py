@@ -9,7 +9,7 @@ Run from the repository root::
 
 Instance
 --------
-Quận 3 through the service (``gis_service.zoning.build_geography`` on a fresh SpatiaLite
+Quận 3 through the service (``gis_service.zones.compute.build_geography`` on a fresh SpatiaLite
 store, as ``benchmarks/zoning.py``): the 2019 census cohort spread over the streets
 (694 demand points), the 7 OSM primary schools with the assumed 8 first-grade classes x
 35 seats each, walking distances. Candidate sites: a square grid over the district
@@ -70,15 +70,15 @@ sys.path.insert(0, str(ROOT))
 
 import enrolment  # noqa: E402
 import routing  # noqa: E402
-from gis_service import sites as sites_service  # noqa: E402
-from gis_service import zoning as service  # noqa: E402
-from gis_service.networks import DistrictNetwork, NetworkStore  # noqa: E402
-from gis_service.settings import Settings  # noqa: E402
-from gis_service.store import open_engine, prepare_store  # noqa: E402
+from gis_service.networks import DistrictNetwork, NetworkCache  # noqa: E402
+from gis_service.planning import sites as sites_service  # noqa: E402
+from gis_service.settings import DEFAULT_CLASS_SIZE_CAP, Settings  # noqa: E402
+from gis_service.startup import open_engine, prepare_store  # noqa: E402
+from gis_service.zones import compute as service  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 NEW_SCHOOLS = 3
-NEW_SCHOOL_SEATS = 8 * enrolment.DEFAULT_CLASS_SIZE_CAP
+NEW_SCHOOL_SEATS = 8 * DEFAULT_CLASS_SIZE_CAP
 NORM_M = 1_000.0
 TARGET_SECONDS = 60.0
 TARGET_GAP = 0.01
@@ -101,11 +101,11 @@ def _geography() -> tuple[service.Geography, dict[str, float]]:
         timings["store_s"] = _seconds(started)
         with Session(engine) as session:
             started = time.perf_counter()
-            place = NetworkStore(settings).for_district(session)
+            district_net = NetworkCache(settings).for_district(session)
             timings["network_s"] = _seconds(started)
             manifest = service.read_zoning_manifest(service.bundled_zoning_manifest())
             started = time.perf_counter()
-            geography = service.build_geography(session, place, manifest)
+            geography = service.build_geography(session, district_net, manifest)
             timings["geography_s"] = _seconds(started)
         engine.dispose()
     return geography, timings
@@ -167,14 +167,14 @@ def _variant(
 
 
 def dense_points(
-    place: DistrictNetwork,
+    district_net: DistrictNetwork,
     points_xy: np.ndarray,
     children: np.ndarray,
     count: int,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The demand points plus points on residential-street nodes sharing their children."""
-    network = place.network
+    network = district_net.network
     streets = sites_service.residential_nodes(network)
     nodes = rng.choice(streets, size=count - len(points_xy), replace=False)
     drawn = np.column_stack([network.node_x[nodes], network.node_y[nodes]])
@@ -188,14 +188,16 @@ def dense_points(
 def district_case(args: argparse.Namespace) -> dict[str, Any]:
     """Quận 3: demand points, schools, sampled candidates; every run."""
     geography, result = _geography()
-    place = geography.place
+    district_net = geography.district_net
     started = time.perf_counter()
-    sites_xy, step = sites_service.grid_candidates(place, args.candidates, seed=args.seed)
+    sites_xy, step = sites_service.grid_candidates(district_net, args.candidates, seed=args.seed)
     result["candidates_s"] = _seconds(started)
     result["grid_step_m"] = round(step, 1)
     points_xy = service.points_xy(geography.points)
     started = time.perf_counter()
-    matrix = routing.cost_matrix(place.network, "walk", origins=points_xy, destinations=sites_xy)
+    matrix = routing.cost_matrix(
+        district_net.network, "walk", origins=points_xy, destinations=sites_xy
+    )
     result["candidate_costs_s"] = _seconds(started)
     cost = np.hstack([geography.costs["walk"].distance_m, matrix.dense("length_m")])
     children = geography.points["children"].to_numpy(dtype=np.float64)
@@ -207,7 +209,7 @@ def district_case(args: argparse.Namespace) -> dict[str, Any]:
         existing_seats=estimate.seats,
         candidate_seats=np.full(args.candidates, float(NEW_SCHOOL_SEATS)),
     )
-    lon, lat = place.network.xy_to_lonlat(sites_xy[:, 0], sites_xy[:, 1])
+    lon, lat = district_net.network.xy_to_lonlat(sites_xy[:, 0], sites_xy[:, 1])
     figures = {
         "cost": cost,
         "children": children,
@@ -262,13 +264,13 @@ def _dense_case(
     sites_xy: np.ndarray,
     sites: enrolment.Sites,
 ) -> dict[str, Any]:
-    place = geography.place
+    district_net = geography.district_net
     children = geography.points["children"].to_numpy(dtype=np.float64)
     rng = np.random.default_rng(args.seed + 1)
-    xy, weights = dense_points(place, points_xy, children, args.dense, rng)
+    xy, weights = dense_points(district_net, points_xy, children, args.dense, rng)
     started = time.perf_counter()
-    schools_xy = np.vstack([place.schools_xy(list(geography.schools)), sites_xy])
-    matrix = routing.cost_matrix(place.network, "walk", origins=xy, destinations=schools_xy)
+    schools_xy = np.vstack([district_net.schools_xy(list(geography.schools)), sites_xy])
+    matrix = routing.cost_matrix(district_net.network, "walk", origins=xy, destinations=schools_xy)
     cost = matrix.dense("length_m")
     return {
         "demand_points": int(cost.shape[0]),

@@ -8,7 +8,7 @@ Run from the repository root::
 Cases
 -----
 district
-    Quận 3 through the service (``gis_service.zoning``) on a fresh SpatiaLite store: the
+    Quận 3 through the service (``gis_service.zones.compute``) on a fresh SpatiaLite store: the
     2019 census cohort spread over the streets (694 demand points), the 7 OSM primary
     schools with the assumed 8 first-grade classes each, walking costs. The inputs
     (demand points, cost matrices, neighbours) are built once ("geography", timed cold),
@@ -63,10 +63,10 @@ sys.path.insert(0, str(ROOT))
 import enrolment  # noqa: E402
 import routing  # noqa: E402
 from enrolment import _transport  # noqa: E402
-from gis_service import zoning as service  # noqa: E402
-from gis_service.networks import NetworkStore  # noqa: E402
+from gis_service.networks import NetworkCache  # noqa: E402
 from gis_service.settings import Settings  # noqa: E402
-from gis_service.store import open_engine, prepare_store  # noqa: E402
+from gis_service.startup import open_engine, prepare_store  # noqa: E402
+from gis_service.zones import compute as service  # noqa: E402
 from routing.network import BuildOptions, RoadNetwork  # noqa: E402
 
 DATA = ROOT / "data" / "hcmc-district3"
@@ -144,11 +144,11 @@ def district_case(*, simplex: bool) -> dict[str, Any]:
         result["store_s"] = _seconds(started)
         with Session(engine) as session:
             started = time.perf_counter()
-            place = NetworkStore(settings).for_district(session)
+            district_net = NetworkCache(settings).for_district(session)
             result["network_s"] = _seconds(started)
             manifest = service.read_zoning_manifest(service.bundled_zoning_manifest())
             started = time.perf_counter()
-            geography = service.ZoningCache().geography(session, place, manifest)
+            geography = service.ZoningCache().geography(session, district_net, manifest)
             result["geography_s"] = _seconds(started)
             result["geography_parts_s"] = {k: round(v, 3) for k, v in geography.seconds.items()}
         engine.dispose()

@@ -7,7 +7,6 @@ and road distances to them.
 """
 
 from enrolment.capacity import (
-    DEFAULT_CLASS_SIZE_CAP,
     DEFAULT_FIRST_GRADE_CLASSES,
     SeatEstimate,
     first_grade_seats,
@@ -54,7 +53,6 @@ from enrolment.zone_geometry import zone_polygons
 from enrolment.zoning import nearest_zones, optimal_zones, place_children, ward_zones
 
 __all__ = [
-    "DEFAULT_CLASS_SIZE_CAP",
     "DEFAULT_FIRST_GRADE_CLASSES",
     "FIRST_GRADE_AGE",
     "MAX_PRIORITY_GROUP",

@@ -21,8 +21,6 @@ import numpy as np
 from enrolment.errors import InvalidInputError
 from enrolment.types import BoolArray, FloatArray
 
-#: Pupils per first-grade class when the school has not set its own cap.
-DEFAULT_CLASS_SIZE_CAP = 35
 #: ASSUMPTION: first-grade classes of a school whose number of classes is unknown.
 DEFAULT_FIRST_GRADE_CLASSES = 8
 

@@ -15,6 +15,7 @@ from gis_service.api.problems import install_problem_handlers
 from gis_service.api.routes import (
     applications,
     auth,
+    distances,
     districts,
     forecasts,
     health,
@@ -22,17 +23,16 @@ from gis_service.api.routes import (
     pages,
     placements,
     rounds,
-    routing,
     scenarios,
     schools,
     zones,
 )
-from gis_service.networks import NetworkStore
-from gis_service.scenarios import PlanningCache
+from gis_service.networks import NetworkCache
+from gis_service.planning.scenarios import PlanningCache
 from gis_service.settings import Settings
-from gis_service.store import open_engine, prepare_store
+from gis_service.startup import open_engine, prepare_store
 from gis_service.web_map import MapBackgrounds
-from gis_service.zoning import ZoningCache
+from gis_service.zones.compute import ZoningCache
 from maps import assets
 from maps.pages import ASSET_URL
 
@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
         prepare_store(engine, settings)
         app.state.engine = engine
         # each district's road network is built or read from its cache on first use
-        app.state.networks = NetworkStore(settings)
+        app.state.networks = NetworkCache(settings)
         try:
             yield
         finally:
@@ -75,7 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     for router in (
         imports.router,
-        routing.router,
+        distances.router,
         zones.router,
         schools.router,
         districts.router,

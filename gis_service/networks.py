@@ -73,7 +73,7 @@ def build_options(district: DistrictRecord) -> routing.BuildOptions:
     return routing.BuildOptions(crs=f"EPSG:{district.metric_epsg}")
 
 
-class NetworkStore:
+class NetworkCache:
     """The road networks of the service's districts, each loaded on first use.
 
     Parameters

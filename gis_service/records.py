@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
+
+from gis_service.settings import DEFAULT_CLASS_SIZE_CAP
 
 #: First-grade school levels and their Vietnamese names.
 LEVEL_NAMES = {
@@ -46,7 +49,7 @@ class SchoolData:
     address: str | None = None
     ward_code: str | None = None
     first_grade_classes: int | None = None
-    class_size_cap: int = 35
+    class_size_cap: int = DEFAULT_CLASS_SIZE_CAP
     class_size_cap_is_default: bool = True
     status: str = "open"
     phone: str | None = None
@@ -167,3 +170,14 @@ class HistoryEntry:
     changed_by: str
     before: SchoolData | None
     after: SchoolData | None
+
+
+@dataclass(frozen=True, slots=True)
+class DistrictContext:
+    """What rows are checked against: the district (EPSG:4326) and the schools stored."""
+
+    boundary: BaseGeometry
+    metric_epsg: int
+    wards: Mapping[str, BaseGeometry]
+    stored_locations: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    class_size_cap: int = DEFAULT_CLASS_SIZE_CAP

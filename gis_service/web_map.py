@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from gis_service.db import repository, zones_repository
 from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.geojson import round_coordinates, zone_feature
-from gis_service.networks import DistrictNetwork, NetworkStore
+from gis_service.networks import DistrictNetwork, NetworkCache
 from gis_service.records import DistrictRecord
 from gis_service.settings import BUNDLED_DISTRICT_DIR, Settings
 from maps.basemap import BASEMAP_DECIMALS, BaseLayer, road_layer, water_layer
@@ -78,7 +78,7 @@ def read_map_manifest(path: Path) -> MapManifest:
     )
 
 
-def _water(manifest: MapManifest, place: DistrictNetwork) -> dict[str, Any]:
+def _water(manifest: MapManifest, district_net: DistrictNetwork) -> dict[str, Any]:
     import osmnx as ox
 
     if manifest.water_file is None:
@@ -88,17 +88,17 @@ def _water(manifest: MapManifest, place: DistrictNetwork) -> dict[str, Any]:
     )
     lines_and_areas = features[features.geom_type != "Point"]
     water = gpd.GeoSeries(lines_and_areas.geometry.to_numpy(), crs=features.crs)
-    clip = place.boundary_metric().buffer(WATER_MARGIN_M)
-    return water_layer(water.to_crs(place.network.crs), clip=clip)
+    clip = district_net.boundary_metric().buffer(WATER_MARGIN_M)
+    return water_layer(water.to_crs(district_net.network.crs), clip=clip)
 
 
-def street_points(place: DistrictNetwork) -> list[dict[str, Any]]:
+def street_points(district_net: DistrictNetwork) -> list[dict[str, Any]]:
     """Return each named street once, with the midpoint of its longest piece (EPSG:4326)."""
-    edges = place.network.edges_frame()
+    edges = district_net.network.edges_frame()
     named = edges[edges["name"].notna()]
     longest = named.loc[named.groupby("name")["length_m"].idxmax()]
     middles = longest.geometry.interpolate(0.5, normalized=True)
-    lon, lat = place.network.xy_to_lonlat(middles.x.to_numpy(), middles.y.to_numpy())
+    lon, lat = district_net.network.xy_to_lonlat(middles.x.to_numpy(), middles.y.to_numpy())
     streets = [
         {
             "name": str(name),
@@ -123,27 +123,29 @@ class MapBackgrounds:
         self._lock = threading.Lock()
         self._built: dict[tuple[str, str], _Background] = {}
 
-    def for_place(self, place: DistrictNetwork) -> _Background:
+    def for_district(self, district_net: DistrictNetwork) -> _Background:
         """Return the district's base layer and streets (built on first use)."""
-        key = (place.district.code, place.extract.sha256)
+        key = (district_net.district.code, district_net.extract.sha256)
         with self._lock:
             if key not in self._built:
-                self._built[key] = self._build(place)
+                self._built[key] = self._build(district_net)
             return self._built[key]
 
     @staticmethod
-    def _build(place: DistrictNetwork) -> _Background:
+    def _build(district_net: DistrictNetwork) -> _Background:
         manifest = read_map_manifest(bundled_map_manifest())
-        if manifest.district_code == place.district.code:
-            water = _water(manifest, place)
+        if manifest.district_code == district_net.district.code:
+            water = _water(manifest, district_net)
         else:
             water = {"type": "FeatureCollection", "features": []}
-        edges = place.network.edges_frame()
-        once = (place.network.edge_twin < 0) | (place.network.edge_twin > np.arange(len(edges)))
+        edges = district_net.network.edges_frame()
+        once = (district_net.network.edge_twin < 0) | (
+            district_net.network.edge_twin > np.arange(len(edges))
+        )
         roads = road_layer(edges[once & ~edges["ferry"].to_numpy()])
         return _Background(
             basemap=BaseLayer(roads=roads, water=water),
-            streets=street_points(place),
+            streets=street_points(district_net),
         )
 
 
@@ -183,7 +185,7 @@ def _school_entries(
 
 def public_map_data(
     session: Session,
-    networks: NetworkStore,
+    networks: NetworkCache,
     backgrounds: MapBackgrounds,
     *,
     district_code: str | None,
@@ -225,7 +227,7 @@ def public_map_data(
     sources = [district.source]
     extracts = repository.road_networks(session, district.code)
     if extracts:
-        background = backgrounds.for_place(networks.for_district(session, district.code))
+        background = backgrounds.for_district(networks.for_district(session, district.code))
         sources.insert(0, extracts[0].source)
     min_lon, min_lat, max_lon, max_lat = district.boundary.bounds
     return PublicMapData(

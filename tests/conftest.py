@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from gis_service.app import create_app
 from gis_service.db import repository
 from gis_service.settings import Settings
-from gis_service.store import open_engine, prepare_store
+from gis_service.startup import open_engine, prepare_store
 
 STORES = ("spatialite", "postgis")
 DISTRICT_CODE = "770"

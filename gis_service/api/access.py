@@ -13,14 +13,13 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, TypeGuard
+from typing import TypeGuard
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
+from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
-from gis_service.api.deps import SessionDep, require_role
-from gis_service.db import admission_repository, repository
+from gis_service.db import admission_repository
 from gis_service.db.admission_repository import ApplicationRecord, AuditContext
 from gis_service.db.repository import Principal
 from gis_service.errors import AuthenticationError, NotFoundError, PermissionDeniedError
@@ -33,30 +32,6 @@ OFFICER_ROLES = frozenset({"enrolment_officer", "admin"})
 FAMILY_ROLE = "family"
 _REQUEST_ID = re.compile(r"^[\w.:\-]{1,64}$")
 _bearer = HTTPBearer(auto_error=False, description="API key issued by `schoolgis keys create`")
-
-
-def get_optional_principal(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal | None:
-    """Return the bearer key's holder, or ``None`` without a key.
-
-    Raises
-    ------
-    AuthenticationError
-        If a key is sent but is unknown or revoked.
-    """
-    if credentials is None:
-        return None
-    principal = repository.principal_for_token(session, credentials.credentials)
-    if principal is None:
-        msg = "the API key is not valid (unknown or revoked)"
-        raise AuthenticationError(msg)
-    return principal
-
-
-OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
-OfficerDep = Annotated[Principal, Depends(require_role("enrolment_officer"))]
 
 
 def audit_context(request: Request, *, actor: str, role: str) -> AuditContext:
@@ -154,12 +129,9 @@ __all__ = [
     "FAMILY_ROLE",
     "OFFICER_ROLES",
     "SECRET_HEADER",
-    "OfficerDep",
-    "OptionalPrincipalDep",
     "Reader",
     "application_reader",
     "audit_context",
-    "get_optional_principal",
     "is_officer",
     "officer_context",
 ]

@@ -86,14 +86,14 @@ def serve(
     import uvicorn
 
     from gis_service.app import create_app
-    from gis_service.networks import NetworkStore
-    from gis_service.store import publish_bundled_zones
+    from gis_service.networks import NetworkCache
+    from gis_service.startup import publish_bundled_zones
 
     settings = ctx.ensure_object(CliState).settings()
     typer.echo(f"store: {settings.store_url.split('@')[-1]}", err=True)
     if settings.load_bundled_district:
         with open_session(settings) as session:
-            published = publish_bundled_zones(session, NetworkStore(settings))
+            published = publish_bundled_zones(session, NetworkCache(settings))
         if published is not None:
             typer.echo(f"published the first zone version {published.name!r}", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

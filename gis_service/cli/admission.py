@@ -16,15 +16,15 @@ from typing import Annotated
 
 import typer
 
-from gis_service.applications import ApplicationsRejectedError, read_application_csv
-from gis_service.applications import submit_applications as submit
+from gis_service.admission.applications import ApplicationsRejectedError, read_application_csv
+from gis_service.admission.applications import submit_applications as submit
+from gis_service.admission.rounds import DEFAULT_RULES, RoundRequest, open_round
+from gis_service.admission.runs import export_results, publish_placement, run_placement
 from gis_service.cli.context import CliState, open_session
 from gis_service.db import admission_repository, repository
 from gis_service.db.admission_repository import AuditContext
 from gis_service.errors import InvalidInputError
-from gis_service.networks import NetworkStore
-from gis_service.placement_runs import export_results, publish_placement, run_placement
-from gis_service.rounds import DEFAULT_RULES, RoundRequest, open_round
+from gis_service.networks import NetworkCache
 
 rounds_app = typer.Typer(help="Admission rounds: open, list, close.", no_args_is_help=True)
 applications_app = typer.Typer(help="Applications of a round: import.", no_args_is_help=True)
@@ -237,7 +237,7 @@ def run(
     with open_session(settings) as session:
         finished = run_placement(
             session,
-            NetworkStore(settings),
+            NetworkCache(settings),
             round_id=round_id,
             method=method,
             seed=seed,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from gis_service.db.migrate import upgrade_schema
 from gis_service.errors import InvalidInputError
 from gis_service.settings import Settings
-from gis_service.store import open_engine, prepare_store
+from gis_service.startup import open_engine, prepare_store
 
 
 @dataclass

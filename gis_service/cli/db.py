@@ -12,7 +12,7 @@ from gis_service.cli.context import CliState
 from gis_service.db.backup import BackupInfo, backup_store, inspect_backup, restore_store
 from gis_service.db.migrate import upgrade_schema
 from gis_service.errors import ConflictError, InvalidInputError
-from gis_service.store import open_engine
+from gis_service.startup import open_engine
 
 app = typer.Typer(help="The store: schema upgrades, backup and restore.", no_args_is_help=True)
 

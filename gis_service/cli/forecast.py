@@ -18,15 +18,7 @@ from gis_service.cli.context import CliState, first_problem, open_session, read_
 from gis_service.db import forecast_inputs_repository as versions
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError
-from gis_service.forecast_inputs import (
-    ForecastInputVersionIn,
-    adopt_input_version,
-    read_district_inputs,
-    save_input_version,
-    with_adopted_version,
-)
-from gis_service.forecast_report import render_forecast_report
-from gis_service.forecasting import (
+from gis_service.forecasting.district import (
     DistrictForecast,
     Level,
     bundled_forecast_manifest,
@@ -35,6 +27,14 @@ from gis_service.forecasting import (
     forecast_document,
     forecast_items,
     next_school_year,
+)
+from gis_service.forecasting.report import render_forecast_report
+from gis_service.forecasting.versions import (
+    ForecastInputVersionIn,
+    adopt_input_version,
+    read_district_inputs,
+    save_input_version,
+    with_adopted_version,
 )
 
 app = typer.Typer(
@@ -68,14 +68,14 @@ def _forecast(
 ) -> DistrictForecast:
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
-        place = read_district_inputs(
+        district_inputs = read_district_inputs(
             session,
             district_code=settings.district_code,
             manifest=inputs or bundled_forecast_manifest(),
         )
         return compute_district_forecast(
             session,
-            with_adopted_version(session, place),
+            with_adopted_version(session, district_inputs),
             first_year=first_year or next_school_year(dt.datetime.now(dt.UTC).date()),
             years=years,
             class_size_cap=settings.class_size_cap,
@@ -226,11 +226,11 @@ def save_inputs(
     settings = ctx.ensure_object(CliState).settings()
     request = _version_request(file, name=name, note=note, based_on=based_on)
     with open_session(settings) as session:
-        place = read_district_inputs(
+        district_inputs = read_district_inputs(
             session, district_code=settings.district_code, manifest=bundled_forecast_manifest()
         )
         try:
-            record = save_input_version(session, place, request, created_by=by)
+            record = save_input_version(session, district_inputs, request, created_by=by)
         except InvalidInputError as error:
             where = _where(error.problems[0].pointer, file) if error.problems else str(file)
             msg = f"{where}: {error.detail}"
@@ -251,10 +251,10 @@ def adopt_inputs(
     """Adopt a forecast input version: the district's forecasts use it from now on."""
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
-        place = read_district_inputs(
+        district_inputs = read_district_inputs(
             session, district_code=settings.district_code, manifest=bundled_forecast_manifest()
         )
-        record = adopt_input_version(session, place, version, actor=by)
+        record = adopt_input_version(session, district_inputs, version, actor=by)
         session.commit()
     typer.echo(
         f"adopted forecast input version {record.id} {record.name!r} (sha256 "

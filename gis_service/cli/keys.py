@@ -8,8 +8,8 @@ import typer
 
 from gis_service.cli.context import CliState, open_session
 from gis_service.db import repository
-from gis_service.db.models import ROLES
 from gis_service.errors import InvalidInputError
+from gis_service.vocabulary import ROLES
 
 app = typer.Typer(help="API keys: create and revoke.", no_args_is_help=True)
 

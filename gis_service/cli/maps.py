@@ -9,7 +9,7 @@ import typer
 
 from gis_service.cli.context import CliState, open_session
 from gis_service.errors import InvalidInputError
-from gis_service.networks import NetworkStore
+from gis_service.networks import NetworkCache
 from gis_service.web_map import MapBackgrounds, public_map_data, tile_layer
 from maps.pages import render_map
 
@@ -36,7 +36,7 @@ def export(
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         data = public_map_data(
-            session, NetworkStore(settings), MapBackgrounds(), district_code=settings.district_code
+            session, NetworkCache(settings), MapBackgrounds(), district_code=settings.district_code
         )
     html = render_map(
         data,

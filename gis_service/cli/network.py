@@ -17,7 +17,7 @@ from gis_service.crs import WGS84, to_wgs84
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError
 from gis_service.ingest.files import read_vector
-from gis_service.validation import LEVELS, choice_code
+from gis_service.registry.validation import LEVELS, choice_code
 
 if TYPE_CHECKING:
     from routing import RoadNetwork
@@ -52,11 +52,11 @@ def build(
 ) -> None:
     """Build (or check) the routing network of a district from its registered OSM extract."""
     import routing
-    from gis_service.networks import NetworkStore
+    from gis_service.networks import NetworkCache
     from routing.cache import LOAD_STEPS
 
     settings = ctx.ensure_object(CliState).settings()
-    store = NetworkStore(settings)
+    networks = NetworkCache(settings)
     started = time.perf_counter()
     with open_session(settings) as session, _progress_bar() as bar:
         task = bar.add_task(_STEP_TEXT["hash"], total=len(LOAD_STEPS))
@@ -64,12 +64,12 @@ def build(
         def advance(step: str) -> None:
             bar.update(task, description=_STEP_TEXT.get(step, step), advance=1)
 
-        place = store.for_district(session, district, rebuild=rebuild, progress=advance)
+        district_net = networks.for_district(session, district, rebuild=rebuild, progress=advance)
         bar.update(task, description="done", completed=len(LOAD_STEPS))
-    network = place.network
+    network = district_net.network
     typer.echo(
-        f"district {place.district.code}: {network.n_nodes:,} nodes, {network.n_edges:,} "
-        f"edges, {network.crs.to_string()}, from {place.extract.file_name} "
+        f"district {district_net.district.code}: {network.n_nodes:,} nodes, {network.n_edges:,} "
+        f"edges, {network.crs.to_string()}, from {district_net.extract.file_name} "
         f"in {time.perf_counter() - started:.1f} s"
     )
     for mode in network.modes:
@@ -80,7 +80,7 @@ def build(
             f"(largest {report.largest_share:.1%} of nodes), "
             f"{report.ferry_edges.size} ferry edges"
         )
-    typer.echo(f"cache: {store.cache_dir(place.district.code)}")
+    typer.echo(f"cache: {networks.cache_dir(district_net.district.code)}")
 
 
 def _progress_bar() -> Progress:
@@ -142,7 +142,7 @@ def distances(  # noqa: PLR0917 - typer reads the options from the signature
     One row per reachable (origin, school) pair with distance_m and duration_s; an origin
     that reaches no school gets one row without a school and its reason in ``status``.
     """
-    from gis_service.networks import NetworkStore, routing_errors
+    from gis_service.networks import NetworkCache, routing_errors
 
     if output.suffix.lower() not in {".csv", ".parquet"}:
         msg = f"{output}: the output must end in .csv or .parquet"
@@ -159,19 +159,19 @@ def distances(  # noqa: PLR0917 - typer reads the options from the signature
     )
     started = time.perf_counter()
     with open_session(settings) as session:
-        place = NetworkStore(settings).for_district(session, district)
+        district_net = NetworkCache(settings).for_district(session, district)
         where = repository.SchoolFilter(
-            district_code=place.district.code,
+            district_code=district_net.district.code,
             status="open",
             level=choice_code(level, LEVELS, field="level"),
         )
         schools = [r.data for r in repository.list_schools(session, where)[0]]
-    x, y = place.network.lonlat_to_xy(points.x.to_numpy(), points.y.to_numpy())
+    x, y = district_net.network.lonlat_to_xy(points.x.to_numpy(), points.y.to_numpy())
     with routing_errors():
         table = _distance_table(
-            place.network,
+            district_net.network,
             np.column_stack([x, y]),
-            place.schools_xy(schools),
+            district_net.schools_xy(schools),
             mode=mode,
             weight=weight,
             cutoff=cutoff,

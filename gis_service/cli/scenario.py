@@ -19,8 +19,8 @@ from gis_service.cli.context import CliState, first_problem, open_session, read_
 from gis_service.db import scenarios_repository
 from gis_service.db.scenarios_repository import ScenarioRecord
 from gis_service.errors import InvalidInputError
-from gis_service.networks import NetworkStore
-from gis_service.scenarios import (
+from gis_service.networks import NetworkCache
+from gis_service.planning.scenarios import (
     PlanningContext,
     ScenarioIn,
     check_scenario,
@@ -30,9 +30,9 @@ from gis_service.scenarios import (
     planning_context,
     scenario_name,
 )
+from gis_service.planning.sites import SiteRequest, suggest_sites
 from gis_service.settings import Settings
-from gis_service.sites import SiteRequest, suggest_sites
-from gis_service.zoning import ZoningCache
+from gis_service.zones.compute import ZoningCache
 
 scenario_app = typer.Typer(
     help="Planning scenarios: what-if changes laid over the registry, never applied.",
@@ -49,10 +49,10 @@ _STATUS = Console(stderr=True)
 def _planning(settings: Settings) -> Iterator[tuple[Session, PlanningContext]]:
     with open_session(settings) as session:
         with _STATUS.status("preparing the district (demand points, distances, zones)"):
-            place = NetworkStore(settings).for_district(session, settings.district_code)
+            district_net = NetworkCache(settings).for_district(session, settings.district_code)
             context = planning_context(
                 session,
-                place,
+                district_net,
                 ZoningCache(),
                 class_size_cap=settings.class_size_cap,
                 today=dt.datetime.now(dt.UTC).date(),
@@ -141,7 +141,7 @@ def edit(
 
 
 def _district(session: Session, settings: Settings) -> str:
-    return NetworkStore(settings).for_district(session, settings.district_code).district.code
+    return NetworkCache(settings).for_district(session, settings.district_code).district.code
 
 
 @scenario_app.command("list")
@@ -257,7 +257,7 @@ def _cell(value: float | None, *, share: bool = False) -> str:
 
 
 def print_comparison(comparison: Mapping[str, Any]) -> None:
-    """Print a comparison (:func:`gis_service.scenarios.compare_stored`) as tables."""
+    """Print a comparison (:func:`gis_service.planning.scenarios.compare_stored`) as tables."""
     columns = [("baseline", comparison["baseline"])] + [
         (f"{s['id']} {s['name']}"[:22], s) for s in comparison["scenarios"]
     ]

@@ -13,7 +13,7 @@ from gis_service.cli.context import CliState, open_session
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError
 from gis_service.ingest.schools_file import ImportReport, export_schools, import_schools
-from gis_service.quality import STALE_AFTER_DAYS, QualityReport, quality_report
+from gis_service.registry.quality import STALE_AFTER_DAYS, QualityReport, quality_report
 
 app = typer.Typer(
     help="Schools: import and export CSV/GeoJSON/GeoPackage lists, data quality.",

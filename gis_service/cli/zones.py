@@ -11,8 +11,8 @@ import typer
 
 from gis_service.cli.context import CliState, open_session
 from gis_service.db import zones_repository
-from gis_service.networks import NetworkStore
-from gis_service.zoning import (
+from gis_service.networks import NetworkCache
+from gis_service.zones.compute import (
     Comparison,
     ZoningCache,
     ZoningOptions,
@@ -71,8 +71,8 @@ def compute(  # noqa: PLR0917 - typer reads the options from the signature
         contiguity=contiguity,
     )
     with open_session(settings) as session:
-        place = NetworkStore(settings).for_district(session, settings.district_code)
-        geography = ZoningCache().geography(session, place, manifest)
+        district_net = NetworkCache(settings).for_district(session, settings.district_code)
+        geography = ZoningCache().geography(session, district_net, manifest)
         result = compute_zoning(geography, options)
         draft = result.draft(name=name or default_version_name(method), actor=by)
         record = zones_repository.save_zone_version(session, draft)
@@ -132,8 +132,8 @@ def compare(
     manifest = read_zoning_manifest(inputs or bundled_zoning_manifest())
     options = ZoningOptions(default_first_grade_classes=default_classes, mode=mode)
     with open_session(settings) as session:
-        place = NetworkStore(settings).for_district(session, settings.district_code)
-        geography = ZoningCache().geography(session, place, manifest)
+        district_net = NetworkCache(settings).for_district(session, settings.district_code)
+        geography = ZoningCache().geography(session, district_net, manifest)
         comparison = compare_methods(geography, options)
     _print(comparison)
     csv_path.parent.mkdir(parents=True, exist_ok=True)

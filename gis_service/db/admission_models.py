@@ -30,14 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gis_service.db.base import Base
+from gis_service.vocabulary import MAX_CHOICES_LIMIT, RUN_METHODS
 
 ROUND_STATUSES = ("open", "closed")
 RUN_STATUSES = ("running", "done", "failed", "published")
-RUN_METHODS = ("deferred_acceptance", "boston")
-#: Priority rules a round may order; ``everyone`` matches every child.
-PRIORITY_RULES = ("in_zone", "sibling", "priority_category", "everyone")
-#: Most choices a round may allow.
-MAX_CHOICES_LIMIT = 10
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -26,11 +26,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gis_service.db.base import Base
+from gis_service.vocabulary import ROLES
 
 SCHOOL_LEVELS = ("mam_non", "tieu_hoc", "thcs", "thpt", "lien_cap")
 OWNERSHIPS = ("cong_lap", "tu_thuc")
 SCHOOL_STATUSES = ("open", "planned", "closed")
-ROLES = ("public", "enrolment_officer", "planner", "registry_editor", "admin")
 
 
 #: Folded search/sort keys compare byte-wise on both backends (PostgreSQL's "C" collation,
@@ -313,7 +313,7 @@ class ForecastInputVersion(Base):
 class Scenario(Base):
     """A planner's scenario: named changes laid over a district's registry, never applied.
 
-    ``changes`` is the JSON list of changes (:class:`gis_service.scenarios.ScenarioIn`);
+    ``changes`` is the JSON list of changes (:class:`gis_service.planning.scenarios.ScenarioIn`);
     each edit raises ``revision``, so an evaluation of an older revision is known stale.
     """
 

@@ -31,6 +31,7 @@ from gis_service.db.models import (
 )
 from gis_service.errors import ConflictError, InvalidInputError, NotFoundError
 from gis_service.records import (
+    DistrictContext,
     DistrictRecord,
     Enrolment,
     HistoryEntry,
@@ -40,7 +41,6 @@ from gis_service.records import (
     WardRecord,
 )
 from gis_service.text import fold_text, normalize_text
-from gis_service.validation import DistrictContext
 
 
 def utc(value: dt.datetime) -> dt.datetime:

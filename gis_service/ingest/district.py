@@ -28,8 +28,8 @@ from gis_service.db import repository
 from gis_service.errors import InvalidInputError, RowProblem
 from gis_service.ingest.files import read_vector, sha256_of
 from gis_service.records import DistrictRecord, RoadNetworkRecord
+from gis_service.registry.validation import RawSchool, validate_schools
 from gis_service.text import fold_text
-from gis_service.validation import RawSchool, validate_schools
 
 ROAD_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".xml", ".xml.bz2")
 

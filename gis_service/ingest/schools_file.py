@@ -39,8 +39,8 @@ from gis_service.db import repository
 from gis_service.errors import InvalidInputError, NotFoundError, RowProblem
 from gis_service.ingest.files import read_vector
 from gis_service.records import SchoolData
+from gis_service.registry.validation import RawSchool, validate_schools
 from gis_service.text import fold_text
-from gis_service.validation import RawSchool, validate_schools
 
 __all__ = [
     "SCHOOL_FIELDS",

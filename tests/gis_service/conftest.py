@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from gis_service.db import zones_repository
-from gis_service.networks import NetworkStore
+from gis_service.networks import NetworkCache
 from gis_service.settings import Settings
-from gis_service.store import open_engine
-from gis_service.zoning import (
+from gis_service.startup import open_engine
+from gis_service.zones.compute import (
     Geography,
     ZoningOptions,
     ZoningResult,
@@ -47,9 +47,9 @@ def computed(templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> 
     engine = open_engine(settings)
     try:
         with Session(engine) as session:
-            place = NetworkStore(settings).for_district(session)
+            district_net = NetworkCache(settings).for_district(session)
             manifest = read_zoning_manifest(bundled_zoning_manifest())
-            geography = build_geography(session, place, manifest)
+            geography = build_geography(session, district_net, manifest)
     finally:
         engine.dispose()
     return Computed(

@@ -17,15 +17,15 @@ from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from gis_service import registry
 from gis_service.cli import app
 from gis_service.db import backup, repository
 from gis_service.db.backup import backup_store, inspect_backup, restore_store
 from gis_service.db.base import Base
 from gis_service.db.models import ApiKey, RoadNetwork, School, SchoolHistory
 from gis_service.errors import ConflictError, InvalidInputError, StoreError
+from gis_service.registry import schools as registry
 from gis_service.settings import Settings
-from gis_service.store import open_engine
+from gis_service.startup import open_engine
 from tests.cli import run_schoolgis
 from tests.conftest import Templates, make_store_settings
 

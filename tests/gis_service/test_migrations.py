@@ -7,7 +7,7 @@ from sqlalchemy import inspect, text
 from gis_service.db.base import Base
 from gis_service.db.migrate import upgrade_schema
 from gis_service.settings import Settings
-from gis_service.store import open_engine
+from gis_service.startup import open_engine
 
 
 def test_upgrade_builds_every_table_and_is_repeatable(empty_settings: Settings) -> None:

@@ -27,9 +27,9 @@ from gis_service.app import create_app
 from gis_service.db import repository
 from gis_service.ingest.district import load_district
 from gis_service.settings import Settings
-from gis_service.store import open_engine, prepare_store
+from gis_service.startup import open_engine, prepare_store
 from tests.conftest import SCREENSHOTS
-from tests.gis_service.admission import (
+from tests.gis_service.admission.support import (
     SCHOOLS,
     application,
     bearer,

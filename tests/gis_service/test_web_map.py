@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from gis_service.app import create_app
 from gis_service.db import zones_repository
-from gis_service.networks import NetworkStore
+from gis_service.networks import NetworkCache
 from gis_service.settings import Settings
-from gis_service.store import BUNDLED_ZONES_ACTOR, open_engine, publish_bundled_zones
+from gis_service.startup import BUNDLED_ZONES_ACTOR, open_engine, publish_bundled_zones
 from tests.cli import run_schoolgis
 from tests.gis_service.conftest import Computed, publish_zones
 
@@ -97,7 +97,7 @@ def test_the_bundled_district_gets_its_first_zones_once(fast_settings: Settings)
     engine = open_engine(fast_settings)
     try:
         with Session(engine) as session:
-            networks = NetworkStore(fast_settings)
+            networks = NetworkCache(fast_settings)
             published = publish_bundled_zones(session, networks)
             assert published is not None
             assert published.status == "published"

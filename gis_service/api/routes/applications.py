@@ -17,25 +17,23 @@ from fastapi import APIRouter, Body, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from gis_service.admission.applications import (
+    ApplicationsRejectedError,
+    json_applications,
+    read_application_csv,
+    submit_applications,
+)
 from gis_service.api.access import (
     FAMILY_ROLE,
     SECRET_HEADER,
-    OfficerDep,
-    OptionalPrincipalDep,
     Reader,
     application_reader,
     audit_context,
     is_officer,
     officer_context,
 )
-from gis_service.api.deps import SessionDep
+from gis_service.api.deps import OfficerDep, OptionalPrincipalDep, SessionDep
 from gis_service.api.problems import PROBLEM_JSON
-from gis_service.applications import (
-    ApplicationsRejectedError,
-    json_applications,
-    read_application_csv,
-    submit_applications,
-)
 from gis_service.db import admission_repository
 from gis_service.db.admission_repository import ApplicationRecord, IssuedApplication
 from gis_service.errors import AuthenticationError, InvalidInputError, PermissionDeniedError

@@ -7,14 +7,14 @@ from the manifest alone, with a planner's net migration rates and housing develo
 (``overrides``) or with a saved input version (``inputs_version``), and returns the inputs
 used with their hash. The zone level needs a published zone version (``POST
 /zones/compute``, then ``POST /zones/{version}/publish``); see
-:mod:`gis_service.forecasting` for the levels.
+:mod:`gis_service.forecasting.district` for the levels.
 
 Forecast input versions (planner role, reads included: planning inputs are internal):
 ``POST /forecasts/inputs`` saves one, ``GET /forecasts/inputs`` lists them newest first,
 ``GET /forecasts/inputs/{version}`` gives one with its inputs, ``POST
 /forecasts/inputs/{version}/adopt`` adopts one. A version never changes (there is no PUT or
 PATCH): an edit is a new version ``based_on`` the old one; see
-:mod:`gis_service.forecast_inputs`.
+:mod:`gis_service.forecasting.versions`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from gis_service.api.deps import PlannerDep, SessionDep, SettingsDep, require_role
+from gis_service.canonical import canonical_sha256
 from gis_service.db import forecast_inputs_repository as versions
 from gis_service.db import repository
 from gis_service.db.forecast_inputs_repository import ForecastInputVersionRecord
 from gis_service.errors import FieldProblem, InvalidInputError
-from gis_service.forecast_inputs import (
+from gis_service.forecasting.district import (
+    MAX_YEARS_AFTER_BASE,
+    Level,
+    bundled_forecast_manifest,
+    compute_district_forecast,
+    district_summary,
+    forecast_document,
+    forecast_items,
+    forecast_year_range,
+    input_version_summary,
+    inputs_document,
+    next_school_year,
+    with_overrides,
+    zone_version_summary,
+)
+from gis_service.forecasting.versions import (
     DistrictInputs,
     ForecastInputVersionIn,
     ForecastOverridesIn,
@@ -43,22 +59,6 @@ from gis_service.forecast_inputs import (
     save_input_version,
     with_adopted_version,
     with_input_version,
-)
-from gis_service.forecasting import (
-    MAX_YEARS_AFTER_BASE,
-    Level,
-    bundled_forecast_manifest,
-    compute_district_forecast,
-    district_summary,
-    forecast_document,
-    forecast_items,
-    forecast_year_range,
-    input_version_summary,
-    inputs_document,
-    inputs_hash,
-    next_school_year,
-    with_overrides,
-    zone_version_summary,
 )
 from gis_service.settings import Settings
 
@@ -103,8 +103,8 @@ def read_forecasts(
     level answers 404 while the district has no published zone version. The district's
     adopted forecast input version, if any, is applied and named in ``inputs_version``.
     """
-    place = _district_inputs(session, settings)
-    inputs = with_adopted_version(session, place)
+    district_inputs = _district_inputs(session, settings)
+    inputs = with_adopted_version(session, district_inputs)
     start = from_year or next_school_year(dt.datetime.now(dt.UTC).date())
     target = start if year is None else year
     start = min(start, target)
@@ -116,8 +116,8 @@ def read_forecasts(
         class_size_cap=settings.class_size_cap,
     )
     return {
-        "district_code": place.district.code,
-        "district_name": place.district.name,
+        "district_code": district_inputs.district.code,
+        "district_name": district_inputs.district.name,
         "level": level,
         "year": target,
         "base_year": inputs.base.base_year,
@@ -168,15 +168,20 @@ def compute_forecast(
     if body.overrides is not None and body.inputs_version is not None:
         detail = "give overrides or inputs_version, not both"
         raise InvalidInputError(detail, problems=[FieldProblem("/inputs_version", detail)])
-    place = _district_inputs(session, settings)
-    inputs = place.manifest_inputs
+    district_inputs = _district_inputs(session, settings)
+    inputs = district_inputs.manifest_inputs
     if body.overrides is not None:
         inputs = with_overrides(
-            inputs, overrides_of(body.overrides), district=place.district, wards=place.wards
+            inputs,
+            overrides_of(body.overrides),
+            district=district_inputs.district,
+            wards=district_inputs.wards,
         )
     if body.inputs_version is not None:
-        version = find_input_version(session, place, body.inputs_version, pointer="/inputs_version")
-        inputs = with_input_version(place, version)
+        version = find_input_version(
+            session, district_inputs, body.inputs_version, pointer="/inputs_version"
+        )
+        inputs = with_input_version(district_inputs, version)
     earliest, latest = forecast_year_range(inputs)
     if not earliest <= body.first_year <= latest - body.years + 1:
         detail = (
@@ -196,7 +201,7 @@ def compute_forecast(
         **forecast_document(forecast, level=body.level),
         "computed_by": principal.name,
         "inputs_used": used,
-        "inputs_hash": inputs_hash(used),
+        "inputs_hash": canonical_sha256(used),
     }
 
 
@@ -254,8 +259,8 @@ def save_forecast_inputs(
 
     Answers 409 when the district has a version of that name: versions never change.
     """
-    place = _district_inputs(session, settings)
-    record = save_input_version(session, place, body, created_by=principal.name)
+    district_inputs = _district_inputs(session, settings)
+    record = save_input_version(session, district_inputs, body, created_by=principal.name)
     session.commit()
     return _public(record)
 
@@ -289,7 +294,7 @@ def adopt_forecast_inputs(
     The version adopted before is superseded. Answers 422 when the version no longer fits
     the district's forecast inputs (its wards or forecast years changed since).
     """
-    place = _district_inputs(session, settings)
-    record = adopt_input_version(session, place, version, actor=principal.name)
+    district_inputs = _district_inputs(session, settings)
+    record = adopt_input_version(session, district_inputs, version, actor=principal.name)
     session.commit()
     return _public(record)

@@ -16,7 +16,7 @@ from gis_service.api.problems import PROBLEM_JSON
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError
 from gis_service.ingest.schools_file import export_schools, import_schools
-from gis_service.quality import STALE_AFTER_DAYS, quality_report
+from gis_service.registry.quality import STALE_AFTER_DAYS, quality_report
 
 router = APIRouter(tags=["import and quality"])
 

@@ -6,29 +6,18 @@ planners, whose data comes from the API only with a staff key (entered on the pa
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from gis_service.api.deps import NetworkDep, SessionDep, SettingsDep
-from gis_service.networks import NetworkStore
+from gis_service.api.deps import BackgroundsDep, NetworkDep, SessionDep, SettingsDep
+from gis_service.networks import NetworkCache
 from gis_service.settings import Settings
 from gis_service.web_map import MapBackgrounds, public_map_data, tile_layer
 from maps.assets import PageName
 from maps.pages import render_map
 
 router = APIRouter(tags=["map"])
-
-
-def get_backgrounds(request: Request) -> MapBackgrounds:
-    """Return the app's base layers (each district's, built on first use)."""
-    backgrounds: MapBackgrounds = request.app.state.map_backgrounds
-    return backgrounds
-
-
-BackgroundsDep = Annotated[MapBackgrounds, Depends(get_backgrounds)]
 
 
 @router.get("/", response_class=HTMLResponse, summary="The public map for parents")
@@ -65,7 +54,7 @@ def office_map(
 def _page(
     session: Session,
     settings: Settings,
-    networks: NetworkStore,
+    networks: NetworkCache,
     backgrounds: MapBackgrounds,
     page: PageName,
 ) -> HTMLResponse:

@@ -15,15 +15,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from gis_service.admission.runs import MAX_SEED, publish_placement, run_placement
 from gis_service.api.access import (
     SECRET_HEADER,
-    OfficerDep,
-    OptionalPrincipalDep,
     application_reader,
     is_officer,
     officer_context,
 )
-from gis_service.api.deps import NetworkDep, SessionDep
+from gis_service.api.deps import NetworkDep, OfficerDep, OptionalPrincipalDep, SessionDep
 from gis_service.db import admission_repository
 from gis_service.db.admission_repository import RunRecord
 from gis_service.db.repository import Principal
@@ -33,7 +32,6 @@ from gis_service.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from gis_service.placement_runs import MAX_SEED, publish_placement, run_placement
 
 router = APIRouter(tags=["admission"])
 

@@ -12,12 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from gis_service.api.access import OfficerDep, officer_context
-from gis_service.api.deps import SessionDep, SettingsDep, require_role
+from gis_service.admission.rounds import DEFAULT_RULES, RoundRequest, open_round
+from gis_service.api.access import officer_context
+from gis_service.api.deps import OfficerDep, SessionDep, SettingsDep, require_role
 from gis_service.db import admission_repository, repository
-from gis_service.db.admission_models import MAX_CHOICES_LIMIT
 from gis_service.db.admission_repository import RoundRecord
-from gis_service.rounds import DEFAULT_RULES, RoundRequest, open_round
+from gis_service.vocabulary import MAX_CHOICES_LIMIT
 
 router = APIRouter(tags=["admission"])
 

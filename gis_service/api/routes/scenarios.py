@@ -15,18 +15,15 @@ import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
-from gis_service.api.deps import NetworkDep, PlannerDep, SessionDep, SettingsDep
-from gis_service.api.routes.zones import ZoningCacheDep
+from gis_service.api.deps import NetworkDep, PlannerDep, PlanningDep, SessionDep, SettingsDep
 from gis_service.db import scenarios_repository
 from gis_service.db.scenarios_repository import ScenarioRecord
 from gis_service.errors import FieldProblem, InvalidInputError
-from gis_service.scenarios import (
-    PlanningCache,
-    PlanningContext,
+from gis_service.planning.scenarios import (
     ScenarioIn,
     check_scenario,
     compare_stored,
@@ -34,44 +31,13 @@ from gis_service.scenarios import (
     evaluate_stored,
     scenario_name,
 )
+from gis_service.planning.sites import SiteRequest, suggest_sites
 from gis_service.settings import Settings
-from gis_service.sites import SiteRequest, suggest_sites
 
 router = APIRouter(tags=["scenarios"])
 
 #: Scenarios compared at once, at most.
 MAX_COMPARED = 10
-
-
-def get_planning_cache(request: Request) -> PlanningCache:
-    """Return the app's planning contexts (each district's, built on first use)."""
-    cache: PlanningCache = request.app.state.planning_cache
-    return cache
-
-
-PlanningCacheDep = Annotated[PlanningCache, Depends(get_planning_cache)]
-
-
-def get_planning_context(
-    session: SessionDep,
-    settings: SettingsDep,
-    networks: NetworkDep,
-    zoning: ZoningCacheDep,
-    planning: PlanningCacheDep,
-    _: PlannerDep,
-) -> PlanningContext:
-    """Return the district's planning context, for a planner (checked first)."""
-    place = networks.for_district(session, settings.district_code)
-    return planning.context(
-        session,
-        place,
-        zoning,
-        class_size_cap=settings.class_size_cap,
-        today=dt.datetime.now(dt.UTC).date(),
-    )
-
-
-PlanningDep = Annotated[PlanningContext, Depends(get_planning_context)]
 
 
 class ScenarioPublic(BaseModel):

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from gis_service import registry
 from gis_service.api.deps import RegistryEditorDep, SessionDep, SettingsDep
 from gis_service.api.schemas import (
     HistoryModel,
@@ -20,7 +19,8 @@ from gis_service.api.schemas import (
 )
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError
-from gis_service.validation import LEVELS, STATUSES, choice_code
+from gis_service.registry import schools as registry
+from gis_service.registry.validation import LEVELS, STATUSES, choice_code
 
 router = APIRouter(prefix="/schools", tags=["schools"])
 

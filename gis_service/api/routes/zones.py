@@ -15,22 +15,27 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from shapely import Point
 from sqlalchemy.orm import Session
 
 import routing
-from gis_service.api.deps import NetworkDep, PlannerDep, SessionDep, SettingsDep
+from gis_service.api.deps import (
+    NetworkDep,
+    PlannerDep,
+    SessionDep,
+    SettingsDep,
+    ZoningCacheDep,
+)
 from gis_service.api.schemas import PointGeometry
 from gis_service.db import zones_repository
 from gis_service.db.zones_repository import ZoneVersionRecord
 from gis_service.errors import NotFoundError
 from gis_service.geojson import COORDINATE_DECIMALS, zone_feature, zone_point_feature
-from gis_service.networks import DistrictNetwork, NetworkStore, check_point, routing_errors
-from gis_service.zoning import (
-    ZoningCache,
+from gis_service.networks import DistrictNetwork, NetworkCache, check_point, routing_errors
+from gis_service.zones.compute import (
     ZoningOptions,
     bundled_zoning_manifest,
     compute_zoning,
@@ -48,15 +53,6 @@ class GeoJSONResponse(JSONResponse):
     """A JSON response with the GeoJSON media type (RFC 7946)."""
 
     media_type = "application/geo+json"
-
-
-def get_zoning_cache(request: Request) -> ZoningCache:
-    """Return the app's zoning cache (each district's geography, built on first use)."""
-    cache: ZoningCache = request.app.state.zoning_cache
-    return cache
-
-
-ZoningCacheDep = Annotated[ZoningCache, Depends(get_zoning_cache)]
 
 
 class ZoneVersionPublic(BaseModel):
@@ -112,7 +108,9 @@ class ZoneComputeRequest(BaseModel):
     contiguity: bool = True
 
 
-def _place(session: Session, networks: NetworkStore, district_code: str | None) -> DistrictNetwork:
+def _district_net(
+    session: Session, networks: NetworkCache, district_code: str | None
+) -> DistrictNetwork:
     return networks.for_district(session, district_code)
 
 
@@ -126,9 +124,9 @@ def compute_zones(
     body: ZoneComputeRequest,
 ) -> ZoneVersionPublic:
     """Compute admission zones with one method and save them as a draft version."""
-    place = _place(session, networks, settings.district_code)
+    district_net = _district_net(session, networks, settings.district_code)
     manifest = read_zoning_manifest(bundled_zoning_manifest())
-    geography = cache.geography(session, place, manifest)
+    geography = cache.geography(session, district_net, manifest)
     options = ZoningOptions(
         method=body.method,
         default_first_grade_classes=body.default_first_grade_classes,
@@ -268,9 +266,9 @@ class EligibilityAnswer(BaseModel):
     other_schools: list[EligibleSchool]
 
 
-def _line(place: DistrictNetwork, found: routing.Route) -> RouteLine:
+def _line(district_net: DistrictNetwork, found: routing.Route) -> RouteLine:
     xs, ys = found.geometry.xy
-    lon, lat = place.network.xy_to_lonlat(np.asarray(xs), np.asarray(ys))
+    lon, lat = district_net.network.xy_to_lonlat(np.asarray(xs), np.asarray(ys))
     return RouteLine(
         coordinates=[
             (round(float(a), COORDINATE_DECIMALS), round(float(b), COORDINATE_DECIMALS))
@@ -298,12 +296,12 @@ def eligibility(
     within the snapping limit: beyond water without a crossing), the zone school is still
     named and ``reason`` says why the route is missing.
     """
-    place = _place(session, networks, settings.district_code)
-    lon, lat = check_point(place.district, lat=lat, lon=lon, pointer="query:lat")
-    version = zones_repository.published_zone_version(session, place.district.code)
+    district_net = _district_net(session, networks, settings.district_code)
+    lon, lat = check_point(district_net.district, lat=lat, lon=lon, pointer="query:lat")
+    version = zones_repository.published_zone_version(session, district_net.district.code)
     if version is None:
         msg = (
-            f"district {place.district.code} has no published admission zones: "
+            f"district {district_net.district.code} has no published admission zones: "
             "run `schoolgis zones compute` and `schoolgis zones publish`"
         )
         raise NotFoundError(msg)
@@ -314,11 +312,14 @@ def eligibility(
         # the zones partition the district up to slivers of rounding: take the nearest
         home_point = Point(lon, lat)
         zone = min(stored, key=lambda z: z.boundary.distance(home_point))
-    schools = first_grade_schools(session, place.district.code)
-    origin = place.to_metric(lon, lat)
+    schools = first_grade_schools(session, district_net.district.code)
+    origin = district_net.to_metric(lon, lat)
     with routing_errors("query:lat"):
         costs = routing.one_to_many(
-            place.network, mode, origin=np.array([origin]), destinations=place.schools_xy(schools)
+            district_net.network,
+            mode,
+            origin=np.array([origin]),
+            destinations=district_net.schools_xy(schools),
         )
     _, reached = costs.pairs()
     distance = dict(zip(reached.tolist(), costs.length_m.tolist(), strict=True))
@@ -356,12 +357,12 @@ def eligibility(
     else:
         try:
             found = routing.shortest_route(
-                place.network,
+                district_net.network,
                 mode,
                 origin=origin,
-                destination=place.to_metric(schools[home].lon, schools[home].lat),
+                destination=district_net.to_metric(schools[home].lon, schools[home].lat),
             )
-            route = _line(place, found)
+            route = _line(district_net, found)
             origin_snap_m = round(found.origin_snap_m, 2)
             zone_school = entry(home).model_copy(
                 update={

@@ -1,0 +1,1 @@
+"""Admission: rounds, applications and placement runs with their explanations."""

@@ -1,0 +1,1 @@
+"""First-grade demand against capacity: inputs, the district forecast, versions, the report."""

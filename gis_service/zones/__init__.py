@@ -1,0 +1,1 @@
+"""First-grade admission zones: the district's geography, zone computation, a home's zone."""

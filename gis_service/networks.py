@@ -9,10 +9,9 @@ into metric points inside the district, and routing errors into service errors.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -250,20 +249,3 @@ def check_point(
         )
         raise fail(msg)
     return lon, lat
-
-
-@contextlib.contextmanager
-def routing_errors(pointer: str = "") -> Iterator[None]:
-    """Turn routing errors raised inside the block into service errors.
-
-    A point too far from any road or an unreachable destination becomes an
-    :class:`~gis_service.errors.InvalidInputError` (422) naming ``pointer``; unusable
-    network data becomes a :class:`~gis_service.errors.StoreError`.
-    """
-    try:
-        yield
-    except (routing.SnapDistanceError, routing.UnreachableError, routing.RoutingInputError) as e:
-        problems = [FieldProblem(pointer, str(e))] if pointer else []
-        raise InvalidInputError(str(e), problems=problems) from None
-    except routing.NetworkDataError as error:
-        raise StoreError(str(error)) from None

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 import enrolment
 import routing
 from gis_service.canonical import canonical_json
+from gis_service.core_errors import routing_errors
 from gis_service.db import admission_repository, zones_repository
 from gis_service.db.admission_repository import (
     ApplicationRecord,
@@ -53,7 +54,7 @@ from gis_service.db.admission_repository import (
 )
 from gis_service.db.zones_repository import ZoneVersionRecord
 from gis_service.errors import ConflictError, FieldProblem, InvalidInputError
-from gis_service.networks import DistrictNetwork, NetworkCache, routing_errors
+from gis_service.networks import DistrictNetwork, NetworkCache
 from gis_service.records import SchoolData
 from gis_service.vocabulary import PRIORITY_RULES, RUN_METHODS
 from gis_service.zones.compute import first_grade_schools

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -107,23 +108,30 @@ def _one_line(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def main() -> None:
-    """Run the command line; errors end as one line on stderr and a non-zero exit."""
-    args = sys.argv[1:] or ["--help"]
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: the process's arguments).
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 1 for an error (one line on stderr), 2 for a usage
+        error. The ``schoolgis`` script exits with it.
+    """
+    args = list(sys.argv[1:] if argv is None else argv) or ["--help"]
     try:
         code = app(args, prog_name="schoolgis", standalone_mode=False)
     except typer.TyperException as error:
         formatter = getattr(error, "format_message", None)
         message = (formatter() if callable(formatter) else str(error)).rstrip(".")
         sys.stderr.write(f"schoolgis: usage error: {message} (see schoolgis --help)\n")
-        sys.exit(2)
+        return 2
     except typer.Abort:
         sys.stderr.write("schoolgis: aborted\n")
-        sys.exit(1)
+        return 1
     except (ServiceError, ValidationError, OSError) as error:
         sys.stderr.write(f"schoolgis: error: {_one_line(error)}\n")
-        sys.exit(1)
+        return 1
     except SQLAlchemyError as error:
         sys.stderr.write(f"schoolgis: store error: {_one_line(error.__cause__ or error)}\n")
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 1
+    return code if isinstance(code, int) else 0

@@ -142,7 +142,8 @@ def distances(  # noqa: PLR0917 - typer reads the options from the signature
     One row per reachable (origin, school) pair with distance_m and duration_s; an origin
     that reaches no school gets one row without a school and its reason in ``status``.
     """
-    from gis_service.networks import NetworkCache, routing_errors
+    from gis_service.core_errors import routing_errors
+    from gis_service.networks import NetworkCache
 
     if output.suffix.lower() not in {".csv", ".parquet"}:
         msg = f"{output}: the output must end in .csv or .parquet"

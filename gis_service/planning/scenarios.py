@@ -63,6 +63,7 @@ from enrolment.forecast import (
     spread_to_zones,
 )
 from gis_service.canonical import canonical_sha256
+from gis_service.core_errors import routing_errors
 from gis_service.crs import to_wgs84
 from gis_service.db import scenarios_repository
 from gis_service.db.forecast_inputs_repository import adopted_forecast_input_version
@@ -85,7 +86,7 @@ from gis_service.forecasting.versions import (
     with_adopted_version,
 )
 from gis_service.geojson import COORDINATE_DECIMALS
-from gis_service.networks import DistrictNetwork, check_point, routing_errors
+from gis_service.networks import DistrictNetwork, check_point
 from gis_service.records import DistrictRecord, SchoolData, WardRecord
 from gis_service.zones.compute import (
     Geography,

@@ -31,9 +31,10 @@ from shapely.geometry import shape
 
 import enrolment
 import routing
+from gis_service.core_errors import routing_errors
 from gis_service.errors import FieldProblem, InvalidInputError
 from gis_service.geojson import COORDINATE_DECIMALS
-from gis_service.networks import DistrictNetwork, check_point, routing_errors
+from gis_service.networks import DistrictNetwork, check_point
 from gis_service.planning.scenarios import PlanningContext
 from gis_service.zones.compute import points_xy
 

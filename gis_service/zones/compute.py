@@ -36,11 +36,12 @@ from sqlalchemy.orm import Session
 import enrolment
 import routing
 from gis_service.canonical import canonical_sha256
+from gis_service.core_errors import routing_errors
 from gis_service.crs import WGS84, to_metric, to_wgs84
 from gis_service.db import repository
 from gis_service.db.zones_repository import ZoneDraft, ZonePointRecord, ZoneRecord
 from gis_service.errors import InvalidInputError, NotFoundError
-from gis_service.networks import DistrictNetwork, routing_errors
+from gis_service.networks import DistrictNetwork
 from gis_service.records import SchoolData, WardRecord
 from gis_service.settings import BUNDLED_DISTRICT_DIR
 from gis_service.text import normalize_text

@@ -20,11 +20,12 @@ from shapely.geometry import mapping
 import routing
 from gis_service.api.deps import NetworkDep, SessionDep, SettingsDep
 from gis_service.api.schemas import PointGeometry
+from gis_service.core_errors import routing_errors
 from gis_service.crs import to_wgs84
 from gis_service.db import repository
 from gis_service.errors import FieldProblem, InvalidInputError
 from gis_service.geojson import COORDINATE_DECIMALS, round_coordinates
-from gis_service.networks import DistrictNetwork, check_point, parse_lat_lon, routing_errors
+from gis_service.networks import DistrictNetwork, check_point, parse_lat_lon
 from gis_service.records import SchoolRecord
 from gis_service.registry.validation import LEVELS
 from gis_service.text import fold_text

@@ -30,11 +30,12 @@ from gis_service.api.deps import (
     ZoningCacheDep,
 )
 from gis_service.api.schemas import PointGeometry
+from gis_service.core_errors import routing_errors
 from gis_service.db import zones_repository
 from gis_service.db.zones_repository import ZoneVersionRecord
 from gis_service.errors import NotFoundError
 from gis_service.geojson import COORDINATE_DECIMALS, zone_feature, zone_point_feature
-from gis_service.networks import DistrictNetwork, NetworkCache, check_point, routing_errors
+from gis_service.networks import DistrictNetwork, NetworkCache, check_point
 from gis_service.zones.compute import (
     ZoningOptions,
     bundled_zoning_manifest,

@@ -49,7 +49,7 @@ HOME = (10.7800, 106.6850)  # lat, lon of a home in Quận 3
 #: A home on a footpath cut off from the road network (its demand point reaches no school).
 CUT_OFF_HOME = (10.782625, 106.678938)
 CANAL_OSM_ID = ("relation", 6948537)
-ROADS = Path(__file__).resolve().parents[2] / "data" / "hcmc-district3" / "roads"
+ROADS = Path(__file__).resolve().parents[3] / "data" / "hcmc-district3" / "roads"
 
 
 # --- the zones of the bundled district (no store involved) -------------------------------

@@ -33,10 +33,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gis_service.networks import NetworkCache  # noqa: E402
-from gis_service.planning import scenarios, sites  # noqa: E402
+from gis_service.planning import sites  # noqa: E402
+from gis_service.planning.changes import ScenarioIn  # noqa: E402
+from gis_service.planning.comparison import compare_documents  # noqa: E402
+from gis_service.planning.evaluation import (  # noqa: E402
+    PlanningContext,
+    evaluate_scenario,
+    planning_context,
+)
 from gis_service.settings import Settings  # noqa: E402
 from gis_service.startup import open_engine, prepare_store  # noqa: E402
-from gis_service.zones.compute import ZoningCache  # noqa: E402
+from gis_service.zones.geography import ZoningCache  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 TARGET_SECONDS = 3.0
@@ -80,16 +87,16 @@ def _cases(first_school: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def _evaluations(context: scenarios.PlanningContext, repeats: int) -> list[dict[str, Any]]:
+def _evaluations(context: PlanningContext, repeats: int) -> list[dict[str, Any]]:
     rows = []
     for name, body in _cases(context.geography.schools[0].code).items():
-        scenario = scenarios.ScenarioIn.model_validate({"name": name, **body})
+        scenario = ScenarioIn.model_validate({"name": name, **body})
         runs = []
         for _ in range(repeats):
-            evaluation = scenarios.evaluate_scenario(context, scenario, as_of=TODAY)
+            evaluation = evaluate_scenario(context, scenario, as_of=TODAY)
             runs.append(dict(evaluation.seconds))
         document = evaluation.document()
-        figures = document["zoning"]["figures"]
+        figures = document.zoning.figures
         median = {part: statistics.median(r[part] for r in runs) for part in runs[0]}
         rows.append(
             {
@@ -104,31 +111,29 @@ def _evaluations(context: scenarios.PlanningContext, repeats: int) -> list[dict[
     return rows
 
 
-def _suggested(context: scenarios.PlanningContext) -> dict[str, Any]:
+def _suggested(context: PlanningContext) -> dict[str, Any]:
     started = time.perf_counter()
     suggestion = sites.suggest_sites(context, sites.SiteRequest())
     suggest_s = time.perf_counter() - started
-    scenario = scenarios.ScenarioIn.model_validate(
+    scenario = ScenarioIn.model_validate(
         {"name": "ba-truong-moi", "changes": suggestion.scenario_changes()}
     )
     started = time.perf_counter()
-    document = scenarios.evaluate_scenario(context, scenario, as_of=TODAY).document()
-    baseline = scenarios.evaluate_scenario(
-        context, scenarios.ScenarioIn(name="baseline"), as_of=TODAY
-    ).document()
-    compared = scenarios.compare_documents(baseline, [(1, document)])
+    document = evaluate_scenario(context, scenario, as_of=TODAY).document()
+    baseline = evaluate_scenario(context, ScenarioIn(name="baseline"), as_of=TODAY).document()
+    compared = compare_documents(baseline, [(1, document)])
     compare_s = time.perf_counter() - started
     return {
         "suggest_s": round(suggest_s, 3),
         "evaluate_and_compare_s": round(compare_s, 3),
-        "suggestion": suggestion.to_json(),
-        "baseline": compared["baseline"]["figures"],
-        "scenario": compared["scenarios"][0]["figures"],
-        "change": compared["scenarios"][0]["change"],
-        "moved_children": compared["scenarios"][0]["moved_children"],
+        "suggestion": suggestion.answer().model_dump(mode="json"),
+        "baseline": compared.baseline.figures,
+        "scenario": compared.scenarios[0].figures,
+        "change": compared.scenarios[0].change,
+        "moved_children": compared.scenarios[0].moved_children,
         "spare_seats_2027": [
-            baseline["forecast"][0]["spare_seats_central"],
-            document["forecast"][0]["spare_seats_central"],
+            baseline.forecast[0].spare_seats_central,
+            document.forecast[0].spare_seats_central,
         ],
     }
 
@@ -172,12 +177,12 @@ def main() -> None:
             district_net = NetworkCache(settings).for_district(session)
             cache = ZoningCache()
             started = time.perf_counter()
-            context = scenarios.planning_context(
+            context = planning_context(
                 session, district_net, cache, class_size_cap=settings.class_size_cap, today=TODAY
             )
             context_s = time.perf_counter() - started
             started = time.perf_counter()
-            scenarios.planning_context(
+            planning_context(
                 session, district_net, cache, class_size_cap=settings.class_size_cap, today=TODAY
             )
             warm_s = time.perf_counter() - started

@@ -9,7 +9,7 @@ Run from the repository root::
 
 Instance
 --------
-Quận 3 through the service (``gis_service.zones.compute.build_geography`` on a fresh SpatiaLite
+Quận 3 through the service (``gis_service.zones.geography.build_geography`` on a fresh SpatiaLite
 store, as ``benchmarks/zoning.py``): the 2019 census cohort spread over the streets
 (694 demand points), the 7 OSM primary schools with the assumed 8 first-grade classes x
 35 seats each, walking distances. Candidate sites: a square grid over the district
@@ -74,7 +74,7 @@ from gis_service.networks import DistrictNetwork, NetworkCache  # noqa: E402
 from gis_service.planning import sites as sites_service  # noqa: E402
 from gis_service.settings import DEFAULT_CLASS_SIZE_CAP, Settings  # noqa: E402
 from gis_service.startup import open_engine, prepare_store  # noqa: E402
-from gis_service.zones import compute as service  # noqa: E402
+from gis_service.zones import geography as service  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 NEW_SCHOOLS = 3

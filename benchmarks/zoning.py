@@ -8,7 +8,7 @@ Run from the repository root::
 Cases
 -----
 district
-    Quận 3 through the service (``gis_service.zones.compute``) on a fresh SpatiaLite store: the
+    Quận 3 through the service (``gis_service.zones``) on a fresh SpatiaLite store: the
     2019 census cohort spread over the streets (694 demand points), the 7 OSM primary
     schools with the assumed 8 first-grade classes each, walking costs. The inputs
     (demand points, cost matrices, neighbours) are built once ("geography", timed cold),
@@ -67,6 +67,7 @@ from gis_service.networks import NetworkCache  # noqa: E402
 from gis_service.settings import Settings  # noqa: E402
 from gis_service.startup import open_engine, prepare_store  # noqa: E402
 from gis_service.zones import compute as service  # noqa: E402
+from gis_service.zones import geography as geography_service  # noqa: E402
 from routing.network import BuildOptions, RoadNetwork  # noqa: E402
 
 DATA = ROOT / "data" / "hcmc-district3"
@@ -146,9 +147,11 @@ def district_case(*, simplex: bool) -> dict[str, Any]:
             started = time.perf_counter()
             district_net = NetworkCache(settings).for_district(session)
             result["network_s"] = _seconds(started)
-            manifest = service.read_zoning_manifest(service.bundled_zoning_manifest())
+            manifest = geography_service.read_zoning_manifest(
+                geography_service.bundled_zoning_manifest()
+            )
             started = time.perf_counter()
-            geography = service.ZoningCache().geography(session, district_net, manifest)
+            geography = geography_service.ZoningCache().geography(session, district_net, manifest)
             result["geography_s"] = _seconds(started)
             result["geography_parts_s"] = {k: round(v, 3) for k, v in geography.seconds.items()}
         engine.dispose()

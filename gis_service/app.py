@@ -28,11 +28,11 @@ from gis_service.api.routes import (
     zones,
 )
 from gis_service.networks import NetworkCache
-from gis_service.planning.scenarios import PlanningCache
+from gis_service.planning.cache import PlanningCache
 from gis_service.settings import Settings
 from gis_service.startup import open_engine, prepare_store
 from gis_service.web_map import MapBackgrounds
-from gis_service.zones.compute import ZoningCache
+from gis_service.zones.geography import ZoningCache
 from maps import assets
 from maps.pages import ASSET_URL
 

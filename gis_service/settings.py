@@ -13,6 +13,8 @@ BUNDLED_DISTRICT_DIR = Path(__file__).resolve().parents[1] / "data" / "hcmc-dist
 
 #: The usual cap on pupils per primary class in Vietnam.
 DEFAULT_CLASS_SIZE_CAP = 35
+#: A school not verified for longer than this (days) counts as stale in the quality report.
+STALE_AFTER_DAYS = 365
 
 _SPATIALITE_CANDIDATES = (
     "/usr/lib/x86_64-linux-gnu/mod_spatialite.so",

@@ -12,13 +12,8 @@ from gis_service.db.zones_repository import ZoneVersionRecord
 from gis_service.ingest.district import LoadReport, load_district
 from gis_service.networks import NetworkCache
 from gis_service.settings import BUNDLED_DISTRICT_DIR, Settings
-from gis_service.zones.compute import (
-    ZoningCache,
-    ZoningOptions,
-    bundled_zoning_manifest,
-    compute_zoning,
-    read_zoning_manifest,
-)
+from gis_service.zones.compute import ZoningOptions, compute_zoning
+from gis_service.zones.geography import ZoningCache, bundled_zoning_manifest, read_zoning_manifest
 
 #: Who the first zones of the bundled district are recorded as published by.
 BUNDLED_ZONES_ACTOR = "schoolgis serve (bundled district)"

@@ -1,1 +1,1 @@
-"""Folium pages built from core results."""
+"""Pages built from core results: the folium maps and the forecast report."""

@@ -32,24 +32,29 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 from pyproj import Transformer
-from shapely import Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from enrolment import FIRST_GRADE_AGE
-from gis_service.db import admission_repository, repository
-from gis_service.db.admission_repository import (
+from gis_service.db import (
+    applications_repository,
+    audit_repository,
+    repository,
+    rounds_repository,
+)
+from gis_service.db.applications_repository import (
     ApplicationRecord,
-    AuditContext,
     IssuedApplication,
     NewApplication,
-    RoundRecord,
 )
+from gis_service.db.audit_repository import AuditContext
+from gis_service.db.rounds_repository import RoundRecord
 from gis_service.errors import ConflictError, FieldProblem, InvalidInputError
 from gis_service.networks import check_point
 from gis_service.records import DistrictRecord
 from gis_service.text import fold_text, normalize_text
-from gis_service.zones.compute import first_grade_schools
+from gis_service.zones.eligibility import areas_holding
+from gis_service.zones.geography import first_grade_schools
 
 #: Two applications for the same child (name and date of birth) whose homes are closer
 #: than this are one child applying twice.
@@ -500,17 +505,6 @@ def _home(check: _Checker, rules: IntakeRules) -> tuple[float, float] | None:
         return None
 
 
-def _ward_at(rules: IntakeRules, lon: float, lat: float) -> str | None:
-    point = Point(lon, lat)
-    for code in sorted(rules.wards):
-        if rules.wards[code].covers(point):
-            return code
-    if not rules.wards:
-        return None
-    # the wards cover the district up to slivers of rounding: take the nearest
-    return min(sorted(rules.wards), key=lambda code: rules.wards[code].distance(point))
-
-
 def _ward(check: _Checker, rules: IntakeRules, home: tuple[float, float] | None) -> str | None:
     given = check.text("ward_code", required=False)
     if given is not None and given not in rules.wards:
@@ -518,7 +512,8 @@ def _ward(check: _Checker, rules: IntakeRules, home: tuple[float, float] | None)
         return None
     if home is None:
         return None
-    found = _ward_at(rules, *home)
+    lon, lat = home
+    found = areas_holding(rules.wards.items(), [lon], [lat])[0]
     if found is None:
         check.fail("lat", "outside_district", "the district has no ward holding the home")
         return None
@@ -667,7 +662,7 @@ def check_applications(
         if found:
             rejected.add(index)
     keys = [a.child_key for a in checked if a is not None]
-    stored = admission_repository.applications_of_children(session, round_record.id, keys)
+    stored = applications_repository.applications_of_children(session, round_record.id, keys)
     for index, problem in _duplicates(raws, checked, stored, rules):
         problems.append(problem)
         rejected.add(index)
@@ -700,7 +695,7 @@ def submit_applications(
     ApplicationsRejectedError
         If any application has a problem (nothing is written).
     """
-    round_record = admission_repository.get_round(session, round_id, lock=True)
+    round_record = rounds_repository.get_round(session, round_id, lock=True)
     moment = when or repository.now()
     if not round_record.accepts_applications(moment):
         state = (
@@ -711,11 +706,11 @@ def submit_applications(
         msg = f"round {round_id} takes no more applications: it is {state}"
         raise ConflictError(msg)
     applications = check_applications(session, round_record, raws)
-    issued = admission_repository.add_applications(
+    issued = applications_repository.add_applications(
         session, round_id, applications, actor=audit.actor
     )
     for application, new in zip(issued, applications, strict=True):
-        admission_repository.append_audit(
+        audit_repository.append_audit(
             session,
             audit,
             action="application.create",

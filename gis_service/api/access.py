@@ -19,8 +19,9 @@ from fastapi import Request
 from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
-from gis_service.db import admission_repository
-from gis_service.db.admission_repository import ApplicationRecord, AuditContext
+from gis_service.db import applications_repository, audit_repository
+from gis_service.db.applications_repository import ApplicationRecord
+from gis_service.db.audit_repository import AuditContext
 from gis_service.db.repository import Principal
 from gis_service.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 
@@ -92,20 +93,20 @@ def application_reader(
         If the id is unknown or the secret is not its secret (404, the same answer).
     """
     if is_officer(principal):
-        found = admission_repository.find_application(session, application_id)
+        found = applications_repository.find_application(session, application_id)
         if found is None:
             raise _not_found()
         return Reader(officer_context(request, principal), officer=True), found
     if secret:
-        found = admission_repository.application_for_secret(session, application_id, secret)
+        found = applications_repository.application_for_secret(session, application_id, secret)
         if found is None:
             denied = audit_context(request, actor="unknown", role=FAMILY_ROLE)
-            admission_repository.append_audit(
+            audit_repository.append_audit(
                 session,
                 denied,
                 action="application.denied",
                 object_type="application",
-                object_id=admission_repository.normalize_code(application_id)[:64],
+                object_id=applications_repository.normalize_code(application_id)[:64],
                 detail={"reason": "unknown id or a secret that does not match"},
             )
             session.commit()

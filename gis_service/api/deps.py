@@ -15,10 +15,11 @@ from gis_service.db import repository
 from gis_service.db.repository import Principal
 from gis_service.errors import AuthenticationError, PermissionDeniedError
 from gis_service.networks import NetworkCache
-from gis_service.planning.scenarios import PlanningCache, PlanningContext
+from gis_service.planning.cache import PlanningCache
+from gis_service.planning.evaluation import PlanningContext
 from gis_service.settings import Settings
 from gis_service.web_map import MapBackgrounds
-from gis_service.zones.compute import ZoningCache
+from gis_service.zones.geography import ZoningCache
 
 
 def get_settings(request: Request) -> Settings:

@@ -1,25 +1,50 @@
-"""Boundary models of the API: GeoJSON features in EPSG:4326 (lon, lat) and inputs."""
+"""Boundary types shared by the routes: GeoJSON in EPSG:4326 (lon, lat), modes, inputs.
+
+Coordinates the service computes (schools, route lines) are rounded to
+:data:`gis_service.geojson.COORDINATE_DECIMALS`; stored boundaries go out as stored.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import numpy as np
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+import routing
 from gis_service.geojson import COORDINATE_DECIMALS
+from gis_service.networks import DistrictNetwork
 from gis_service.records import (
     LEVEL_NAMES,
     OWNERSHIP_NAMES,
     STATUS_NAMES,
     DistrictRecord,
     HistoryEntry,
+    RoadNetworkRecord,
     SchoolData,
     SchoolRecord,
     WardRecord,
 )
+
+#: A travel mode of the road network.
+TravelModeName = Literal["walk", "motorbike"]
+
+#: A moment in ISO 8601 as :meth:`datetime.datetime.isoformat` writes it (``+00:00``).
+IsoDateTime = Annotated[
+    dt.datetime,
+    PlainSerializer(dt.datetime.isoformat, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class GeoJSONResponse(JSONResponse):
+    """A JSON response with the GeoJSON media type (RFC 7946)."""
+
+    media_type = "application/geo+json"
 
 
 class PointGeometry(BaseModel):
@@ -27,6 +52,39 @@ class PointGeometry(BaseModel):
 
     type: Literal["Point"] = "Point"
     coordinates: tuple[float, float]
+
+
+def point_geometry(lon: float, lat: float) -> PointGeometry:
+    """Return a point as a GeoJSON Point, coordinates rounded to ``COORDINATE_DECIMALS``."""
+    return PointGeometry(
+        coordinates=(round(float(lon), COORDINATE_DECIMALS), round(float(lat), COORDINATE_DECIMALS))
+    )
+
+
+class LineGeometry(BaseModel):
+    """A GeoJSON LineString in EPSG:4326, ``[[lon, lat], ...]``."""
+
+    type: Literal["LineString"] = "LineString"
+    coordinates: list[tuple[float, float]]
+
+
+def route_line(district_net: DistrictNetwork, route: routing.Route) -> LineGeometry:
+    """Return a route along the roads as a GeoJSON LineString, rounded like every point."""
+    xs, ys = route.geometry.xy
+    lon, lat = district_net.network.xy_to_lonlat(np.asarray(xs), np.asarray(ys))
+    return LineGeometry(
+        coordinates=[
+            (round(float(a), COORDINATE_DECIMALS), round(float(b), COORDINATE_DECIMALS))
+            for a, b in zip(lon, lat, strict=True)
+        ]
+    )
+
+
+class MultiPolygonGeometry(BaseModel):
+    """A GeoJSON MultiPolygon in EPSG:4326: polygons of rings of ``[lon, lat]``."""
+
+    type: Literal["MultiPolygon"] = "MultiPolygon"
+    coordinates: list[list[list[tuple[float, float]]]]
 
 
 class EnrolmentModel(BaseModel):
@@ -121,9 +179,7 @@ def school_feature(data: SchoolData, record: SchoolRecord | None = None) -> Scho
     """Return a school as a GeoJSON Feature (with bookkeeping when ``record`` is given)."""
     return SchoolFeature(
         id=data.code,
-        geometry=PointGeometry(
-            coordinates=(round(data.lon, COORDINATE_DECIMALS), round(data.lat, COORDINATE_DECIMALS))
-        ),
+        geometry=point_geometry(data.lon, data.lat),
         properties=school_properties(data),
         version=None if record is None else record.version,
         updated_at=None if record is None else record.updated_at,
@@ -203,43 +259,99 @@ def history_model(entry: HistoryEntry) -> HistoryModel:
     )
 
 
-def geometry_json(geometry: BaseGeometry) -> dict[str, Any]:
-    """Return a shapely geometry as a GeoJSON geometry object."""
-    return dict(mapping(geometry))
+class WardProperties(BaseModel):
+    """What the registry says about a ward."""
+
+    code: str
+    name: str
+    district_code: str
+    population: int | None
+    population_year: int | None
+    source: str
 
 
-def ward_feature(ward: WardRecord) -> dict[str, Any]:
+class WardFeature(BaseModel):
+    """A ward as a GeoJSON Feature with its boundary."""
+
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: MultiPolygonGeometry
+    properties: WardProperties
+
+
+class WardCollection(BaseModel):
+    """The wards of a district as a GeoJSON FeatureCollection."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[WardFeature]
+
+
+def ward_feature(ward: WardRecord) -> WardFeature:
     """Return a ward as a GeoJSON Feature."""
-    return {
-        "type": "Feature",
-        "id": ward.code,
-        "geometry": geometry_json(ward.boundary),
-        "properties": {
-            "code": ward.code,
-            "name": ward.name,
-            "district_code": ward.district_code,
-            "population": ward.population,
-            "population_year": ward.population_year,
-            "source": ward.source,
-        },
-    }
+    return WardFeature(
+        id=ward.code,
+        geometry=_multipolygon(ward.boundary),
+        properties=WardProperties.model_validate(ward, from_attributes=True),
+    )
 
 
-def district_feature(district: DistrictRecord) -> dict[str, Any]:
-    """Return a district as a GeoJSON Feature."""
-    return {
-        "type": "Feature",
-        "id": district.code,
-        "geometry": geometry_json(district.boundary),
-        "properties": {
-            "code": district.code,
-            "name": district.name,
-            "province_code": district.province_code,
-            "province_name": district.province_name,
-            "metric_crs": f"EPSG:{district.metric_epsg}",
-            "population": district.population,
-            "population_year": district.population_year,
-            "source": district.source,
-            "loaded_at": district.loaded_at.isoformat(),
-        },
-    }
+class RoadNetworkModel(BaseModel):
+    """A road extract registered for the district."""
+
+    file_name: str
+    sha256: str
+    size_bytes: int
+    source: str
+    registered_at: IsoDateTime
+
+
+class DistrictProperties(BaseModel):
+    """What the registry says about the district served and its road extracts."""
+
+    code: str
+    name: str
+    province_code: str | None
+    province_name: str | None
+    metric_crs: str = Field(description="the metric CRS distances are measured in (EPSG:...)")
+    population: int | None
+    population_year: int | None
+    source: str
+    loaded_at: IsoDateTime
+    road_networks: list[RoadNetworkModel]
+
+
+class DistrictFeature(BaseModel):
+    """The district as a GeoJSON Feature with its boundary."""
+
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: MultiPolygonGeometry
+    properties: DistrictProperties
+
+
+def district_feature(
+    district: DistrictRecord, road_networks: list[RoadNetworkRecord]
+) -> DistrictFeature:
+    """Return a district with its road extracts as a GeoJSON Feature."""
+    return DistrictFeature(
+        id=district.code,
+        geometry=_multipolygon(district.boundary),
+        properties=DistrictProperties(
+            code=district.code,
+            name=district.name,
+            province_code=district.province_code,
+            province_name=district.province_name,
+            metric_crs=f"EPSG:{district.metric_epsg}",
+            population=district.population,
+            population_year=district.population_year,
+            source=district.source,
+            loaded_at=district.loaded_at,
+            road_networks=[
+                RoadNetworkModel.model_validate(r, from_attributes=True) for r in road_networks
+            ],
+        ),
+    )
+
+
+def _multipolygon(boundary: BaseGeometry) -> MultiPolygonGeometry:
+    return MultiPolygonGeometry.model_validate(mapping(boundary))

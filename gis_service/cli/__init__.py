@@ -1,4 +1,14 @@
-"""The ``schoolgis`` command: one entry point for every job of the service."""
+"""The ``schoolgis`` command: one entry point for every job of the service.
+
+The sub-command modules are imported and registered here, so the help of every group and
+command is written once, beside the command. Typer reads the signature of every command
+whenever the command line starts, so these modules stay cheap to import: they import the
+store, the service and the cores (numba, osmnx, pandas, shapely) only inside the functions
+that use them, and their signatures use only cheap types. A lazy group, importing a module
+only when its group is invoked, would have to repeat each group's short help here and would
+not make ``schoolgis GROUP --help`` any lighter, since that still reads every command of
+the group.
+"""
 
 from __future__ import annotations
 

@@ -12,19 +12,18 @@ import datetime as dt
 import socket
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 
-from gis_service.admission.applications import ApplicationsRejectedError, read_application_csv
-from gis_service.admission.applications import submit_applications as submit
-from gis_service.admission.rounds import DEFAULT_RULES, RoundRequest, open_round
-from gis_service.admission.runs import export_results, publish_placement, run_placement
-from gis_service.cli.context import CliState, open_session
-from gis_service.db import admission_repository, repository
-from gis_service.db.admission_repository import AuditContext
+from gis_service.cli.context import CliState, first_problem, open_session
 from gis_service.errors import InvalidInputError
-from gis_service.networks import NetworkCache
+
+if TYPE_CHECKING:
+    from gis_service.admission.applications import ApplicationsRejectedError
+    from gis_service.admission.rounds import RoundIn
+    from gis_service.db.audit_repository import AuditContext
 
 rounds_app = typer.Typer(help="Admission rounds: open, list, close.", no_args_is_help=True)
 applications_app = typer.Typer(help="Applications of a round: import.", no_args_is_help=True)
@@ -37,10 +36,25 @@ RoundArgument = Annotated[int, typer.Argument(help="The round's id.")]
 RunArgument = Annotated[int, typer.Argument(help="The placement run's id.")]
 #: Problems of a rejected file shown on the one error line.
 _SHOWN_PROBLEMS = 3
+#: The option of ``rounds create`` that sets each field of a round.
+_OPTION_OF = {
+    "name": "--name",
+    "year": "--year",
+    "applications_close_at": "--close-at",
+    "results_at": "--results-at",
+    "max_choices": "--max-choices",
+    "rules": "--rules",
+    "priority_categories": "--categories",
+    "zone_version": "--zone-version",
+    "seats": "--seats",
+    "default_first_grade_classes": "--default-classes",
+}
 
 
 def _audit(ctx: typer.Context, actor: str) -> AuditContext:
     """Return the audit context of the running command (its path and parameters)."""
+    from gis_service.db.audit_repository import AuditContext
+
     arguments = (f"{name}={value}" for name, value in ctx.params.items())
     return AuditContext(
         actor=actor,
@@ -67,6 +81,19 @@ def _words(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _round_request(fields: dict[str, object]) -> RoundIn:
+    """Return the round the options describe, or say which option is wrong and why."""
+    from gis_service.admission.rounds import RoundIn
+
+    try:
+        return RoundIn.model_validate(fields)
+    except ValidationError as error:
+        pointer, problem = first_problem(error)
+        field = pointer.split("/")[1]
+        msg = f"{_OPTION_OF.get(field, field)}: {problem}"
+        raise InvalidInputError(msg) from None
+
+
 def _seats(values: list[str]) -> dict[str, int]:
     seats = {}
     for value in values:
@@ -89,10 +116,14 @@ def create_round(  # noqa: PLR0917 - typer reads the options from the signature
     results_at: Annotated[
         str | None, typer.Option("--results-at", help="When results are announced (ISO).")
     ] = None,
-    max_choices: Annotated[int, typer.Option(min=1, max=10, help="Choices allowed.")] = 3,
+    max_choices: Annotated[int, typer.Option(help="Choices allowed.")] = 3,
     rules: Annotated[
-        str, typer.Option(help="Priority groups, highest first, comma separated.")
-    ] = ",".join(DEFAULT_RULES),
+        str | None,
+        typer.Option(
+            help="Priority groups, highest first, comma separated "
+            "(default: all four, in_zone first)."
+        ),
+    ] = None,
     categories: Annotated[
         str, typer.Option(help="Priority categories of the round, comma separated.")
     ] = "",
@@ -101,9 +132,7 @@ def create_round(  # noqa: PLR0917 - typer reads the options from the signature
     ] = None,
     default_classes: Annotated[
         int | None,
-        typer.Option(
-            "--default-classes", min=0, max=30, help="Classes assumed where the registry has none."
-        ),
+        typer.Option("--default-classes", help="Classes assumed where the registry has none."),
     ] = None,
     seats: Annotated[
         list[str] | None, typer.Option(help="CODE=SEATS, overriding the registry (repeatable).")
@@ -111,19 +140,23 @@ def create_round(  # noqa: PLR0917 - typer reads the options from the signature
     by: ActorOption = "cli",
 ) -> None:
     """Open an admission round."""
+    from gis_service.admission.rounds import open_round
+
     settings = ctx.ensure_object(CliState).settings()
-    request = RoundRequest(
-        name=name,
-        year=year,
-        applications_close_at=_moment(close_at, option="--close-at"),
-        results_at=None if results_at is None else _moment(results_at, option="--results-at"),
-        max_choices=max_choices,
-        rules=_words(rules),
-        priority_categories=_words(categories),
-        zone_version=zone_version,
-        seats=_seats(seats or []),
-        default_first_grade_classes=default_classes,
-    )
+    fields: dict[str, object] = {
+        "name": name,
+        "year": year,
+        "applications_close_at": _moment(close_at, option="--close-at"),
+        "results_at": None if results_at is None else _moment(results_at, option="--results-at"),
+        "max_choices": max_choices,
+        "priority_categories": _words(categories),
+        "zone_version": zone_version,
+        "seats": _seats(seats or []),
+        "default_first_grade_classes": default_classes,
+    }
+    if rules is not None:
+        fields["rules"] = _words(rules)
+    request = _round_request(fields)
     with open_session(settings) as session:
         record = open_round(
             session, request, district_code=settings.district_code, audit=_audit(ctx, by)
@@ -138,10 +171,12 @@ def create_round(  # noqa: PLR0917 - typer reads the options from the signature
 @rounds_app.command("list")
 def list_rounds(ctx: typer.Context) -> None:
     """List the district's rounds, newest year first."""
+    from gis_service.db import repository, rounds_repository
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         district = repository.get_district(session, settings.district_code)
-        rounds = admission_repository.list_rounds(session, district.code)
+        rounds = rounds_repository.list_rounds(session, district.code)
     for r in rounds:
         published = "-" if r.published_run_id is None else str(r.published_run_id)
         typer.echo(f"{r.id}\t{r.year}\t{r.name}\t{r.status}\t{r.applications}\t{published}")
@@ -150,10 +185,12 @@ def list_rounds(ctx: typer.Context) -> None:
 @rounds_app.command("close")
 def close_round(ctx: typer.Context, round_id: RoundArgument, by: ActorOption = "cli") -> None:
     """Close a round to new applications."""
+    from gis_service.db import audit_repository, rounds_repository
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
-        record = admission_repository.close_round(session, round_id)
-        admission_repository.append_audit(
+        record = rounds_repository.close_round(session, round_id)
+        audit_repository.append_audit(
             session,
             _audit(ctx, by),
             action="round.close",
@@ -185,6 +222,9 @@ def import_applications(
     by: ActorOption = "cli",
 ) -> None:
     """Import a CSV file of applications, all or nothing; write their ids and secrets."""
+    from gis_service.admission.applications import ApplicationsRejectedError, read_application_csv
+    from gis_service.admission.applications import submit_applications as submit
+
     settings = ctx.ensure_object(CliState).settings()
     if not file.is_file():
         msg = f"{file}: no such file"
@@ -233,6 +273,9 @@ def run(
     by: ActorOption = "cli",
 ) -> None:
     """Place a round's applications and save the run."""
+    from gis_service.admission.runs import run_placement
+    from gis_service.networks import NetworkCache
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         finished = run_placement(
@@ -257,6 +300,8 @@ def publish(
     ctx: typer.Context, round_id: RoundArgument, run_id: RunArgument, by: ActorOption = "cli"
 ) -> None:
     """Publish a run: the round closes and the run is frozen."""
+    from gis_service.admission.runs import publish_placement
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         record = publish_placement(session, round_id, run_id, audit=_audit(ctx, by))
@@ -273,6 +318,8 @@ def export(
     by: ActorOption = "cli",
 ) -> None:
     """Export a run's results, one row per application, to CSV."""
+    from gis_service.admission.export import export_results
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         count = export_results(session, round_id, run_id, file, audit=_audit(ctx, by))

@@ -7,15 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
-from gis_service.db.migrate import upgrade_schema
 from gis_service.errors import InvalidInputError
 from gis_service.settings import Settings
-from gis_service.startup import open_engine, prepare_store
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass
@@ -35,6 +35,11 @@ def open_session(settings: Settings, *, load_bundled: bool = True) -> Iterator[S
 
     With ``load_bundled`` an empty store first receives the bundled district.
     """
+    from sqlalchemy.orm import Session
+
+    from gis_service.db.migrate import upgrade_schema
+    from gis_service.startup import open_engine, prepare_store
+
     engine = open_engine(settings)
     try:
         if load_bundled:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gis_service.cli.context import CliState
-from gis_service.db.backup import BackupInfo, backup_store, inspect_backup, restore_store
-from gis_service.db.migrate import upgrade_schema
 from gis_service.errors import ConflictError, InvalidInputError
-from gis_service.startup import open_engine
+
+if TYPE_CHECKING:
+    from gis_service.db.backup import BackupInfo
 
 app = typer.Typer(help="The store: schema upgrades, backup and restore.", no_args_is_help=True)
 
@@ -22,6 +22,9 @@ _STORE_NAMES = {"spatialite": "SpatiaLite", "postgis": "PostGIS"}
 @app.command()
 def upgrade(ctx: typer.Context) -> None:
     """Bring the store's schema to the newest version."""
+    from gis_service.db.migrate import upgrade_schema
+    from gis_service.startup import open_engine
+
     settings = ctx.ensure_object(CliState).settings()
     engine = open_engine(settings)
     try:
@@ -64,6 +67,9 @@ def backup(
     A SpatiaLite store is copied to a SQLite file, a PostGIS store is written by pg_dump in
     its custom format.
     """
+    from gis_service.db.backup import backup_store
+    from gis_service.startup import open_engine
+
     if file.exists() and not force:
         msg = f"{file} already exists: pass --force to overwrite it"
         raise ConflictError(msg)
@@ -89,6 +95,9 @@ def restore(
     The file is checked before the store is touched, and the store is replaced in one
     transaction: a failed restore leaves it as it was.
     """
+    from gis_service.db.backup import inspect_backup, restore_store
+    from gis_service.startup import open_engine
+
     settings = ctx.ensure_object(CliState).settings()
     engine = open_engine(settings)
     try:

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from gis_service.cli.context import CliState, open_session
-from gis_service.db import repository
-from gis_service.ingest.district import load_district
 from gis_service.settings import BUNDLED_DISTRICT_DIR
 
 app = typer.Typer(help="Districts: load from files, list.", no_args_is_help=True)
@@ -24,6 +22,8 @@ def load(
     ] = BUNDLED_DISTRICT_DIR / "district.toml",
 ) -> None:
     """Load or reload a district: boundary, wards, schools and its road extract."""
+    from gis_service.ingest.district import load_district
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings, load_bundled=False) as session:
         report = load_district(
@@ -51,6 +51,8 @@ def load(
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """List the districts in the store."""
+    from gis_service.db import repository
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings, load_bundled=False) as session:
         for district in repository.list_districts(session):

@@ -9,33 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 
 from gis_service.cli.context import CliState, first_problem, open_session, read_json
-from gis_service.db import forecast_inputs_repository as versions
-from gis_service.db import repository
 from gis_service.errors import InvalidInputError
-from gis_service.forecasting.district import (
-    DistrictForecast,
-    Level,
-    bundled_forecast_manifest,
-    compute_district_forecast,
-    describe_inputs,
-    forecast_document,
-    forecast_items,
-    next_school_year,
-)
-from gis_service.forecasting.report import render_forecast_report
-from gis_service.forecasting.versions import (
-    ForecastInputVersionIn,
-    adopt_input_version,
-    read_district_inputs,
-    save_input_version,
-    with_adopted_version,
-)
+from gis_service.vocabulary import ForecastLevel
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from gis_service.forecasting.district import DistrictForecast
+    from gis_service.forecasting.schemas import ForecastItem
+    from gis_service.forecasting.versions import ForecastInputVersionIn
 
 app = typer.Typer(
     help="First-grade demand forecasts: run, report, and versions of their inputs.",
@@ -66,6 +54,10 @@ ActorOption = Annotated[str, typer.Option("--by", help="Who saves or adopts (rec
 def _forecast(
     ctx: typer.Context, inputs: Path | None, first_year: int | None, years: int
 ) -> DistrictForecast:
+    from gis_service.forecasting.district import compute_district_forecast, next_school_year
+    from gis_service.forecasting.manifest import bundled_forecast_manifest
+    from gis_service.forecasting.versions import read_district_inputs, with_adopted_version
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         district_inputs = read_district_inputs(
@@ -82,21 +74,24 @@ def _forecast(
         )
 
 
-def _print_table(forecast: DistrictForecast, level: Level) -> None:
+def _print_table(forecast: DistrictForecast, level: ForecastLevel) -> None:
+    from gis_service.forecasting.answers import forecast_items
+    from gis_service.forecasting.district import describe_inputs
+
     years = forecast.years
-    first = forecast_items(forecast, level=level, year=years[0])
+    first: Sequence[ForecastItem] = forecast_items(forecast, level=level, year=years[0])
     by_year = {year: forecast_items(forecast, level=level, year=year) for year in years}
     header = f"{'code':<10} {'name':<28}" + "".join(f"{year:>7}" for year in years)
     typer.echo(header + f"{'seats':>8} {'short from':>10}")
     for index, item in enumerate(first):
         cells = []
         for year in years:
-            band = by_year[year][index]["first_grade_entrants"]
-            cells.append(f"{band['central']:>7.0f}" if band else f"{'-':>7}")
-        seats = item["first_grade_seats"]
-        short = item["first_year_short"]["central"]
+            band = by_year[year][index].first_grade_entrants
+            cells.append(f"{band.central:>7.0f}" if band else f"{'-':>7}")
+        seats = item.first_grade_seats
+        short = item.first_year_short.central
         typer.echo(
-            f"{item['code']:<10} {(item['name'] or '')[:28]:<28}"
+            f"{item.code:<10} {(item.name or '')[:28]:<28}"
             + "".join(cells)
             + f"{'?' if seats is None else f'{seats:.0f}':>8} {short or '-':>10}"
         )
@@ -115,7 +110,7 @@ def run(
     first_year: FirstYearOption = None,
     years: YearsOption = 10,
     level: Annotated[
-        Level,
+        ForecastLevel,
         typer.Option("--level", help="ward, school or zone (zone needs a published zone version)."),
     ] = "ward",
     output: Annotated[
@@ -126,10 +121,12 @@ def run(
 
     The district's adopted forecast input version is applied; the last line says which.
     """
+    from gis_service.forecasting.answers import forecast_document
+
     forecast = _forecast(ctx, inputs, first_year, years)
     _print_table(forecast, level)
     if output is not None:
-        payload = forecast_document(forecast, level=level)
+        payload = forecast_document(forecast, level=level).model_dump(mode="json")
         output.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
         typer.echo(f"wrote {output}", err=True)
 
@@ -151,11 +148,16 @@ def report(
 
     The district's adopted forecast input version is applied; the report says which.
     """
+    from gis_service.forecasting.district import describe_inputs
+    from gis_service.forecasting.report import forecast_report_data
+    from maps.report import render_forecast_report
+
     forecast = _forecast(ctx, inputs, first_year, years)
     if map_year is not None and map_year not in forecast.years:
         msg = f"--map-year {map_year} is not among the forecast years {forecast.years}"
         raise typer.BadParameter(msg)
-    html = render_forecast_report(forecast, generated_at=dt.datetime.now(dt.UTC), map_year=map_year)
+    data = forecast_report_data(forecast, generated_at=dt.datetime.now(dt.UTC), map_year=map_year)
+    html = render_forecast_report(data)
     output.write_text(html, encoding="utf-8")
     typer.echo(
         f"wrote {output}: {forecast.district.name}, {forecast.years[0]}-{forecast.years[-1]}, "
@@ -180,6 +182,8 @@ def _where(pointer: str, file: Path) -> str:
 def _version_request(
     file: Path, *, name: str, note: str, based_on: str | None
 ) -> ForecastInputVersionIn:
+    from gis_service.forecasting.versions import ForecastInputVersionIn
+
     fields = {"name": name, "note": note, "based_on": based_on, "inputs": read_json(file)}
     try:
         return ForecastInputVersionIn.model_validate(fields)
@@ -192,6 +196,9 @@ def _version_request(
 @inputs_app.command("list")
 def list_inputs(ctx: typer.Context) -> None:
     """List the district's forecast input versions, newest first."""
+    from gis_service.db import forecast_inputs_repository as versions
+    from gis_service.db import repository
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         code = repository.get_district(session, settings.district_code).code
@@ -223,6 +230,9 @@ def save_inputs(
     by: ActorOption = "cli",
 ) -> None:
     """Check forecast inputs and save them as a new draft version (versions never change)."""
+    from gis_service.forecasting.manifest import bundled_forecast_manifest
+    from gis_service.forecasting.versions import read_district_inputs, save_input_version
+
     settings = ctx.ensure_object(CliState).settings()
     request = _version_request(file, name=name, note=note, based_on=based_on)
     with open_session(settings) as session:
@@ -249,6 +259,9 @@ def adopt_inputs(
     by: ActorOption = "cli",
 ) -> None:
     """Adopt a forecast input version: the district's forecasts use it from now on."""
+    from gis_service.forecasting.manifest import bundled_forecast_manifest
+    from gis_service.forecasting.versions import adopt_input_version, read_district_inputs
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         district_inputs = read_district_inputs(

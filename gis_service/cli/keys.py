@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from gis_service.cli.context import CliState, open_session
-from gis_service.db import repository
 from gis_service.errors import InvalidInputError
 from gis_service.vocabulary import ROLES
 
@@ -21,6 +20,8 @@ def create(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
 ) -> None:
     """Create an API key and print its token once (only its hash is stored)."""
+    from gis_service.db import repository
+
     if role not in ROLES:
         msg = f"unknown role {role!r}; choose one of {', '.join(ROLES)}"
         raise InvalidInputError(msg)
@@ -36,6 +37,8 @@ def revoke(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="The key's name.")]
 ) -> None:
     """Revoke an API key."""
+    from gis_service.db import repository
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         repository.revoke_api_key(session, name)

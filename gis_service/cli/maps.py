@@ -9,9 +9,6 @@ import typer
 
 from gis_service.cli.context import CliState, open_session
 from gis_service.errors import InvalidInputError
-from gis_service.networks import NetworkCache
-from gis_service.web_map import MapBackgrounds, public_map_data, tile_layer
-from maps.pages import render_map
 
 app = typer.Typer(help="The public web map.", no_args_is_help=True)
 
@@ -30,6 +27,10 @@ def export(
     ] = None,
 ) -> None:
     """Write the public map as one HTML file to put on the district's website."""
+    from gis_service.networks import NetworkCache
+    from gis_service.web_map import MapBackgrounds, public_map_data, tile_layer
+    from maps.pages import render_map
+
     if api_url is not None and not api_url.startswith(("http://", "https://")):
         msg = f"--api-url must start with http:// or https://, got {api_url!r}"
         raise InvalidInputError(msg)

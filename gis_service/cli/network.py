@@ -6,24 +6,18 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gis_service.cli.context import CliState, open_session
-from gis_service.crs import WGS84, to_wgs84
-from gis_service.db import repository
 from gis_service.errors import InvalidInputError
-from gis_service.ingest.files import read_vector
-from gis_service.registry.validation import LEVELS, choice_code
 
 if TYPE_CHECKING:
-    from routing import RoadNetwork
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
 
-# The routing engine (numba, osmnx) is imported by the commands that use it, so that the
-# other ``schoolgis`` commands start without it.
+    from routing import RoadNetwork
 
 app = typer.Typer(help="Road networks: build a district's routing graph.", no_args_is_help=True)
 
@@ -95,6 +89,12 @@ def _progress_bar() -> Progress:
 
 def _read_origins(path: Path, *, id_column: str, lat_column: str, lon_column: str) -> gpd.GeoSeries:
     """Return the origins as EPSG:4326 points indexed by their id (as text)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from gis_service.crs import WGS84, to_wgs84
+    from gis_service.ingest.files import read_vector
+
     if path.suffix.lower() == ".csv":
         try:
             frame = pd.read_csv(path, dtype={id_column: str})
@@ -142,8 +142,12 @@ def distances(  # noqa: PLR0917 - typer reads the options from the signature
     One row per reachable (origin, school) pair with distance_m and duration_s; an origin
     that reaches no school gets one row without a school and its reason in ``status``.
     """
+    import numpy as np
+
     from gis_service.core_errors import routing_errors
+    from gis_service.db import repository
     from gis_service.networks import NetworkCache
+    from gis_service.registry.validation import LEVELS, choice_code
 
     if output.suffix.lower() not in {".csv", ".parquet"}:
         msg = f"{output}: the output must end in .csv or .parquet"
@@ -206,6 +210,9 @@ def _distance_table(
     k: int | None,
 ) -> pd.DataFrame:
     """Return rows ``origin, school, rank, distance_m, duration_s, status`` (indexes)."""
+    import numpy as np
+    import pandas as pd
+
     import routing
 
     n_schools = schools.shape[0]

@@ -8,31 +8,22 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.orm import Session
 
 from gis_service.cli.context import CliState, first_problem, open_session, read_json
-from gis_service.db import scenarios_repository
-from gis_service.db.scenarios_repository import ScenarioRecord
 from gis_service.errors import InvalidInputError
-from gis_service.networks import NetworkCache
-from gis_service.planning.scenarios import (
-    PlanningContext,
-    ScenarioIn,
-    check_scenario,
-    compare_stored,
-    draft_of,
-    evaluate_stored,
-    planning_context,
-    scenario_name,
-)
-from gis_service.planning.sites import SiteRequest, suggest_sites
-from gis_service.settings import Settings
-from gis_service.zones.compute import ZoningCache
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gis_service.db.scenarios_repository import ScenarioRecord
+    from gis_service.planning.changes import ScenarioIn
+    from gis_service.planning.evaluation import PlanningContext
+    from gis_service.settings import Settings
 
 scenario_app = typer.Typer(
     help="Planning scenarios: what-if changes laid over the registry, never applied.",
@@ -47,6 +38,10 @@ _STATUS = Console(stderr=True)
 
 @contextmanager
 def _planning(settings: Settings) -> Iterator[tuple[Session, PlanningContext]]:
+    from gis_service.networks import NetworkCache
+    from gis_service.planning.evaluation import planning_context
+    from gis_service.zones.geography import ZoningCache
+
     with open_session(settings) as session:
         with _STATUS.status("preparing the district (demand points, distances, zones)"):
             district_net = NetworkCache(settings).for_district(session, settings.district_code)
@@ -62,6 +57,8 @@ def _planning(settings: Settings) -> Iterator[tuple[Session, PlanningContext]]:
 
 def _read_scenario(file: Path, *, name: str | None) -> ScenarioIn:
     """Read a scenario document (``name`` replaces the file's); problems name the place."""
+    from gis_service.planning.changes import ScenarioIn
+
     document = read_json(file)
     if not isinstance(document, dict):
         msg = f"{file}: expected a JSON object with name, description and changes"
@@ -77,6 +74,8 @@ def _read_scenario(file: Path, *, name: str | None) -> ScenarioIn:
 
 
 def _checked(context: PlanningContext, scenario: ScenarioIn, file: Path) -> None:
+    from gis_service.planning.stored import check_scenario
+
     try:
         check_scenario(context, scenario)
     except InvalidInputError as error:
@@ -108,6 +107,9 @@ def create(
     by: ActorOption = "cli",
 ) -> None:
     """Save a scenario from a JSON file after checking its changes against the district."""
+    from gis_service.db import scenarios_repository
+    from gis_service.planning.stored import draft_of
+
     settings = ctx.ensure_object(CliState).settings()
     scenario = _read_scenario(file, name=name)
     with _planning(settings) as (session, context):
@@ -127,6 +129,9 @@ def edit(
     by: ActorOption = "cli",
 ) -> None:
     """Replace a scenario's name, description and changes with a JSON file's."""
+    from gis_service.db import scenarios_repository
+    from gis_service.planning.stored import draft_of
+
     settings = ctx.ensure_object(CliState).settings()
     with _planning(settings) as (session, context):
         code = context.district.code
@@ -141,12 +146,16 @@ def edit(
 
 
 def _district(session: Session, settings: Settings) -> str:
+    from gis_service.networks import NetworkCache
+
     return NetworkCache(settings).for_district(session, settings.district_code).district.code
 
 
 @scenario_app.command("list")
 def list_scenarios(ctx: typer.Context) -> None:
     """List the district's scenarios, newest first."""
+    from gis_service.db import scenarios_repository
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         code = _district(session, settings)
@@ -160,6 +169,8 @@ def list_scenarios(ctx: typer.Context) -> None:
 @scenario_app.command("show")
 def show(ctx: typer.Context, scenario: KeyArgument) -> None:
     """Print a scenario as JSON (its changes as stored)."""
+    from gis_service.db import scenarios_repository
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         code = _district(session, settings)
@@ -183,6 +194,9 @@ def copy(
     by: ActorOption = "cli",
 ) -> None:
     """Copy a scenario under a new name."""
+    from gis_service.db import scenarios_repository
+    from gis_service.planning.changes import scenario_name
+
     settings = ctx.ensure_object(CliState).settings()
     try:
         scenario_name(name)
@@ -201,6 +215,8 @@ def copy(
 @scenario_app.command("delete")
 def delete(ctx: typer.Context, scenario: KeyArgument) -> None:
     """Delete a scenario and its kept evaluation (the registry is not touched)."""
+    from gis_service.db import scenarios_repository
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         code = _district(session, settings)
@@ -219,6 +235,9 @@ def evaluate(
     by: ActorOption = "cli",
 ) -> None:
     """Evaluate a scenario (distances, zones, 10-year seat gap) and keep the evaluation."""
+    from gis_service.db import scenarios_repository
+    from gis_service.planning.stored import evaluate_stored
+
     settings = ctx.ensure_object(CliState).settings()
     with _planning(settings) as (session, context):
         record = scenarios_repository.get_scenario(
@@ -257,7 +276,7 @@ def _cell(value: float | None, *, share: bool = False) -> str:
 
 
 def print_comparison(comparison: Mapping[str, Any]) -> None:
-    """Print a comparison (:func:`gis_service.planning.scenarios.compare_stored`) as tables."""
+    """Print a comparison (:func:`gis_service.planning.stored.compare_stored`) as tables."""
     columns = [("baseline", comparison["baseline"])] + [
         (f"{s['id']} {s['name']}"[:22], s) for s in comparison["scenarios"]
     ]
@@ -299,9 +318,11 @@ def compare(
     ] = None,
 ) -> None:
     """Compare scenarios with the baseline: figures, seat gap by year, children moved."""
+    from gis_service.planning.stored import compare_stored
+
     settings = ctx.ensure_object(CliState).settings()
     with _planning(settings) as (session, context):
-        comparison = compare_stored(session, context, scenarios)
+        comparison = compare_stored(session, context, scenarios).model_dump(mode="json")
     _report(comparison, json_path=json_path, geojson_path=geojson_path)
 
 
@@ -356,6 +377,11 @@ def suggest(  # noqa: PLR0917 - typer reads the options from the signature
     by: ActorOption = "cli",
 ) -> None:
     """Choose sites for new schools; optionally save them as a scenario and compare it."""
+    from gis_service.db import scenarios_repository
+    from gis_service.planning.changes import ScenarioIn
+    from gis_service.planning.sites import SiteRequest, suggest_sites
+    from gis_service.planning.stored import compare_stored, draft_of, evaluate_stored
+
     settings = ctx.ensure_object(CliState).settings()
     if compare_with_baseline and save_scenario is None:
         msg = "--compare needs --save-scenario NAME (the scenario compared)"
@@ -377,7 +403,7 @@ def suggest(  # noqa: PLR0917 - typer reads the options from the signature
             suggestion = suggest_sites(
                 context, request, progress=lambda step: status.update(f"choosing sites: {step}")
             )
-        answer = suggestion.to_json()
+        answer = suggestion.answer().model_dump(mode="json")
         _print_suggestion(answer)
         if save_scenario is not None:
             scenario = ScenarioIn.model_validate(
@@ -394,7 +420,8 @@ def suggest(  # noqa: PLR0917 - typer reads the options from the signature
             typer.echo(f"saved as scenario {record.id} {record.name!r}")
             if compare_with_baseline:
                 evaluate_stored(session, context, record, actor=by)
-                answer["comparison"] = compare_stored(session, context, [record.id])
+                comparison = compare_stored(session, context, [record.id])
+                answer["comparison"] = comparison.model_dump(mode="json")
             session.commit()
     if "comparison" in answer:
         typer.echo("")

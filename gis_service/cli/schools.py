@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gis_service.cli.context import CliState, open_session
-from gis_service.db import repository
 from gis_service.errors import InvalidInputError
-from gis_service.ingest.schools_file import ImportReport, export_schools, import_schools
-from gis_service.registry.quality import STALE_AFTER_DAYS, QualityReport, quality_report
+from gis_service.settings import STALE_AFTER_DAYS
+
+if TYPE_CHECKING:
+    from gis_service.ingest.schools_file import ImportReport
+    from gis_service.registry.quality import QualityReport
 
 app = typer.Typer(
     help="Schools: import and export CSV/GeoJSON/GeoPackage lists, data quality.",
@@ -49,6 +51,9 @@ def import_(
     actor: Annotated[str, typer.Option(help="Who the history records as the author.")] = "cli",
 ) -> None:
     """Import schools: every row is checked first; one rejected row means nothing is written."""
+    from gis_service.db import repository
+    from gis_service.ingest.schools_file import import_schools
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         district = repository.get_district(session, settings.district_code)
@@ -82,6 +87,9 @@ def export(
     ],
 ) -> None:
     """Export every school of the district; the file imports back without a change."""
+    from gis_service.db import repository
+    from gis_service.ingest.schools_file import export_schools
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         district = repository.get_district(session, settings.district_code)
@@ -118,6 +126,9 @@ def quality(
     ] = STALE_AFTER_DAYS,
 ) -> None:
     """Report how live, clean and complete the district's school records are."""
+    from gis_service.db import repository
+    from gis_service.registry.quality import quality_report
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         district = repository.get_district(session, settings.district_code)

@@ -5,23 +5,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gis_service.cli.context import CliState, open_session
-from gis_service.db import zones_repository
-from gis_service.networks import NetworkCache
-from gis_service.zones.compute import (
-    Comparison,
-    ZoningCache,
-    ZoningOptions,
-    bundled_zoning_manifest,
-    compare_methods,
-    compute_zoning,
-    default_version_name,
-    read_zoning_manifest,
-)
+
+if TYPE_CHECKING:
+    from gis_service.zones.compute import Comparison
 
 app = typer.Typer(
     help="First-grade admission zones: compute, compare, publish.", no_args_is_help=True
@@ -61,6 +52,15 @@ def compute(  # noqa: PLR0917 - typer reads the options from the signature
     inputs: ManifestOption = None,
 ) -> None:
     """Compute zones with one method and save them as a draft version."""
+    from gis_service.db import zones_repository
+    from gis_service.networks import NetworkCache
+    from gis_service.zones.compute import ZoningOptions, compute_zoning, default_version_name
+    from gis_service.zones.geography import (
+        ZoningCache,
+        bundled_zoning_manifest,
+        read_zoning_manifest,
+    )
+
     settings = ctx.ensure_object(CliState).settings()
     manifest = read_zoning_manifest(inputs or bundled_zoning_manifest())
     options = ZoningOptions(
@@ -128,6 +128,14 @@ def compare(
     inputs: ManifestOption = None,
 ) -> None:
     """Compute the ward-based, nearest-school and optimal zones and compare them."""
+    from gis_service.networks import NetworkCache
+    from gis_service.zones.compute import ZoningOptions, compare_methods
+    from gis_service.zones.geography import (
+        ZoningCache,
+        bundled_zoning_manifest,
+        read_zoning_manifest,
+    )
+
     settings = ctx.ensure_object(CliState).settings()
     manifest = read_zoning_manifest(inputs or bundled_zoning_manifest())
     options = ZoningOptions(default_first_grade_classes=default_classes, mode=mode)
@@ -152,6 +160,8 @@ def publish(
     by: ActorOption = "cli",
 ) -> None:
     """Publish a zone version: the eligibility lookup answers from it from now on."""
+    from gis_service.db import zones_repository
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         code = zones_repository.district_code_of(session, settings.district_code)
@@ -165,6 +175,8 @@ def publish(
 @app.command("list")
 def list_versions(ctx: typer.Context) -> None:
     """List the district's zone versions, newest first."""
+    from gis_service.db import zones_repository
+
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         code = zones_repository.district_code_of(session, settings.district_code)

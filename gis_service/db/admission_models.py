@@ -4,8 +4,9 @@ Homes are stored in EPSG:4326 (lon/lat). Application secrets are stored only as 
 SHA-256. The audit log is append-only: migration 0004 adds triggers that refuse any
 ``UPDATE`` or ``DELETE`` of its rows on both backends.
 
-ORM objects never leave ``gis_service.db``: ``admission_repository.py`` turns them into
-records.
+ORM objects never leave ``gis_service.db``: ``rounds_repository.py``,
+``applications_repository.py``, ``placement_runs_repository.py`` and
+``audit_repository.py`` turn them into records.
 """
 
 from __future__ import annotations

@@ -313,7 +313,7 @@ class ForecastInputVersion(Base):
 class Scenario(Base):
     """A planner's scenario: named changes laid over a district's registry, never applied.
 
-    ``changes`` is the JSON list of changes (:class:`gis_service.planning.scenarios.ScenarioIn`);
+    ``changes`` is the JSON list of changes (:class:`gis_service.planning.changes.ScenarioIn`);
     each edit raises ``revision``, so an evaluation of an older revision is known stale.
     """
 

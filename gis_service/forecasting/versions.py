@@ -36,11 +36,10 @@ from gis_service.db.forecast_inputs_repository import (
     ForecastInputVersionRecord,
 )
 from gis_service.errors import FieldProblem, InvalidInputError, NotFoundError
-from gis_service.forecasting.district import (
+from gis_service.forecasting.manifest import ForecastInputs, load_forecast_inputs
+from gis_service.forecasting.overrides import (
     DevelopmentOverride,
-    ForecastInputs,
     ForecastOverrides,
-    load_forecast_inputs,
     with_overrides,
 )
 from gis_service.records import DistrictRecord, WardRecord
@@ -308,7 +307,7 @@ def save_input_version(
     ----------
     session
         A session on the registry; the caller commits.
-    place
+    district_inputs
         The district and its manifest's inputs (the inputs are checked against them).
     request
         The version's name, note, the version it was edited from and the inputs.

@@ -31,12 +31,13 @@ from shapely.geometry import shape
 
 import enrolment
 import routing
-from gis_service.core_errors import routing_errors
+from gis_service.core_errors import enrolment_errors, routing_errors
 from gis_service.errors import FieldProblem, InvalidInputError
 from gis_service.geojson import COORDINATE_DECIMALS
 from gis_service.networks import DistrictNetwork, check_point
-from gis_service.planning.scenarios import PlanningContext
-from gis_service.zones.compute import points_xy
+from gis_service.planning.evaluation import PlanningContext
+from gis_service.planning.schemas import ChosenSite, SiteSuggestionAnswer
+from gis_service.zones.geography import points_xy
 
 __all__ = [
     "ACCESS_M",
@@ -130,41 +131,41 @@ class SiteSuggestion:
     after: dict[str, float]
     seconds: dict[str, float]
 
-    def chosen(self) -> list[dict[str, Any]]:
+    def chosen(self) -> list[ChosenSite]:
         """Return the sites chosen: candidate index, name, lon, lat, seats."""
         return [
-            {
-                "candidate": int(c),
-                "name": self.names[c],
-                "lon": round(float(self.lonlat[c, 0]), COORDINATE_DECIMALS),
-                "lat": round(float(self.lonlat[c, 1]), COORDINATE_DECIMALS),
-                "first_grade_seats": self.seats,
-            }
+            ChosenSite(
+                candidate=int(c),
+                name=self.names[c],
+                lon=round(float(self.lonlat[c, 0]), COORDINATE_DECIMALS),
+                lat=round(float(self.lonlat[c, 1]), COORDINATE_DECIMALS),
+                first_grade_seats=self.seats,
+            )
             for c in self.solution.opened
         ]
 
-    def to_json(self) -> dict[str, Any]:
-        """Return the suggestion as JSON values."""
+    def answer(self) -> SiteSuggestionAnswer:
+        """Return the suggestion as the API answers it."""
         solution = self.solution
         baseline = solution.baseline
-        return {
-            "model": solution.model,
-            "new_schools": self.request.new_schools,
-            "candidates": len(self.names),
-            "sites": self.chosen(),
-            "status": solution.status,
-            "gap": solution.gap,
-            "objective": round(solution.objective, _DECIMALS),
-            "bound": round(solution.bound, _DECIMALS),
-            "baseline_objective": None if baseline is None else round(baseline.objective, 3),
-            "gain": round(solution.gain, _DECIMALS),
-            "fixed_sites": solution.fixed_sites,
-            "variables": solution.n_variables,
-            "constraints": solution.n_constraints,
-            "before": self.before,
-            "after": self.after,
-            "seconds": {k: round(v, _DECIMALS) for k, v in self.seconds.items()},
-        }
+        return SiteSuggestionAnswer(
+            model=solution.model,
+            new_schools=self.request.new_schools,
+            candidates=len(self.names),
+            sites=self.chosen(),
+            status=solution.status,
+            gap=solution.gap,
+            objective=round(solution.objective, _DECIMALS),
+            bound=round(solution.bound, _DECIMALS),
+            baseline_objective=None if baseline is None else round(baseline.objective, 3),
+            gain=round(solution.gain, _DECIMALS),
+            fixed_sites=solution.fixed_sites,
+            variables=solution.n_variables,
+            constraints=solution.n_constraints,
+            before=self.before,
+            after=self.after,
+            seconds={k: round(v, _DECIMALS) for k, v in self.seconds.items()},
+        )
 
     def scenario_changes(self, *, code_prefix: str = "SITE") -> list[dict[str, Any]]:
         """Return ``add_school`` changes for the sites chosen (a scenario's changes)."""
@@ -172,9 +173,9 @@ class SiteSuggestion:
             {
                 "kind": "add_school",
                 "code": f"{code_prefix}-{n + 1}",
-                "name": site["name"],
-                "lon": site["lon"],
-                "lat": site["lat"],
+                "name": site.name,
+                "lon": site.lon,
+                "lat": site.lat,
                 "first_grade_classes": self.request.first_grade_classes,
                 "class_size_cap": self.request.class_size_cap,
             }
@@ -292,7 +293,7 @@ def _solve(
         time_limit_s=request.time_limit_s,
         mip_rel_gap=request.mip_rel_gap,
     )
-    try:
+    with enrolment_errors(pointer_prefix=""):
         if request.model == "p_median":
             return enrolment.p_median_sites(
                 cost,
@@ -312,11 +313,6 @@ def _solve(
             budget=request.budget,
             options=options,
         )
-    except enrolment.InvalidInputError as error:
-        pointer = f"/{error.field}" if error.field else ""
-        raise InvalidInputError(
-            error.detail, problems=[FieldProblem(pointer, error.detail)]
-        ) from None
 
 
 def suggest_sites(

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from gis_service.db import repository
 from gis_service.records import SchoolData
+from gis_service.settings import STALE_AFTER_DAYS
 
 __all__ = [
     "COMPLETENESS_FIELDS",
-    "STALE_AFTER_DAYS",
     "FieldCompleteness",
     "QualityReport",
     "assess_quality",
@@ -39,9 +39,6 @@ COMPLETENESS_FIELDS = (
     "website",
     "last_verified",
 )
-
-#: A school not verified for longer than this (days) counts as stale.
-STALE_AFTER_DAYS = 365
 
 
 @dataclass(frozen=True, slots=True)

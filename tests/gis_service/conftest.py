@@ -1,87 +1,91 @@
-"""Admission zones computed once per session, for the zone and forecast tests.
+"""Fixtures of the service tests: the district's network and zones, and shared read-only stores.
 
-The district's geography (cohort, demand points, cost matrices) and two zonings are
-computed on a SpatiaLite copy of the bundled district; each test saves what it needs
-into its own fresh store (SpatiaLite or PostGIS) with :func:`publish_zones`.
+The road network and the district's geography with two zonings are computed once per
+session on a SpatiaLite copy of the bundled district (:mod:`tests.support.zones`); a test
+copies the network cache into its own store (``fast_settings``) and publishes the zones it
+needs. Tests that only read share one store per backend (``read_only_*``, and
+``zoned_read_only_*`` with the optimal zones published); each of them fails if the shared
+store's rows changed while it ran.
 """
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session
+from fastapi.testclient import TestClient
 
-from gis_service.db import zones_repository
-from gis_service.networks import NetworkCache
 from gis_service.settings import Settings
-from gis_service.startup import open_engine
-from gis_service.zones.compute import (
-    Geography,
-    ZoningOptions,
-    ZoningResult,
-    build_geography,
-    bundled_zoning_manifest,
-    compute_zoning,
-    read_zoning_manifest,
+from tests.support.shared import SharedStores, unchanged
+from tests.support.stores import Templates
+from tests.support.zones import (
+    Computed,
+    build_network_cache,
+    compute_zones,
+    copy_network_cache,
+    publish_zones,
 )
-from tests.conftest import DISTRICT_CODE, Templates, make_store_settings
-
-
-@dataclass(frozen=True)
-class Computed:
-    """What the session computes once."""
-
-    cache_dir: Path
-    geography: Geography
-    optimal: ZoningResult
-    roomy: ZoningResult
 
 
 @pytest.fixture(scope="session")
-def computed(templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Computed:
-    folder = tmp_path_factory.mktemp("zones")
-    settings = next(make_store_settings("spatialite", templates, folder / "data"))
-    engine = open_engine(settings)
-    try:
-        with Session(engine) as session:
-            district_net = NetworkCache(settings).for_district(session)
-            manifest = read_zoning_manifest(bundled_zoning_manifest())
-            geography = build_geography(session, district_net, manifest)
-    finally:
-        engine.dispose()
-    return Computed(
-        cache_dir=settings.networks_dir / DISTRICT_CODE / "cache",
-        geography=geography,
-        optimal=compute_zoning(geography, ZoningOptions()),
-        roomy=compute_zoning(geography, ZoningOptions(default_first_grade_classes=12)),
-    )
+def network_cache_dir(templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled district's road-network cache, built once per session."""
+    return build_network_cache(templates, tmp_path_factory.mktemp("network") / "data")
+
+
+@pytest.fixture(scope="session")
+def computed(
+    templates: Templates, network_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Computed:
+    return compute_zones(templates, network_cache_dir, tmp_path_factory.mktemp("zones") / "data")
 
 
 @pytest.fixture
-def fast_settings(settings: Settings, computed: Computed) -> Settings:
+def fast_settings(settings: Settings, network_cache_dir: Path) -> Settings:
     """The test's store with the district's network cache already built."""
-    cache = settings.networks_dir / DISTRICT_CODE / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    for saved in computed.cache_dir.glob("*.npz"):
-        shutil.copyfile(saved, cache / saved.name)
-    return settings
+    return copy_network_cache(network_cache_dir, settings)
 
 
-def publish_zones(settings: Settings, result: ZoningResult, name: str = "q3-optimal") -> int:
-    """Save ``result`` as a zone version of the test's store and publish it; return its id."""
-    engine = open_engine(settings)
-    try:
-        with Session(engine) as session:
-            record = zones_repository.save_zone_version(
-                session, result.draft(name=name, actor="test")
-            )
-            zones_repository.publish_zone_version(
-                session, record.id, district_code=DISTRICT_CODE, actor="test"
-            )
-            session.commit()
-            return record.id
-    finally:
-        engine.dispose()
+@pytest.fixture(scope="session")
+def shared_stores(
+    templates: Templates, network_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedStores]:
+    with ExitStack() as stack:
+        yield SharedStores(templates, network_cache_dir, tmp_path_factory.mktemp("shared"), stack)
+
+
+@pytest.fixture
+def read_only_settings(store_kind: str, shared_stores: SharedStores) -> Iterator[Settings]:
+    """A store of the bundled district (network cache built) shared by tests that only read."""
+    with unchanged(shared_stores.settings("district", store_kind)) as settings:
+        yield settings
+
+
+@pytest.fixture
+def read_only_client(
+    store_kind: str, shared_stores: SharedStores, read_only_settings: Settings
+) -> TestClient:
+    """The service on ``read_only_settings``, started once per session."""
+    return shared_stores.client("district", store_kind)
+
+
+@pytest.fixture
+def zoned_read_only_settings(
+    store_kind: str, shared_stores: SharedStores, computed: Computed
+) -> Iterator[Settings]:
+    """A shared read-only store like ``read_only_settings`` with the optimal zones published."""
+    shared = shared_stores.settings(
+        "zoned", store_kind, lambda made: publish_zones(made, computed.optimal)
+    )
+    with unchanged(shared) as settings:
+        yield settings
+
+
+@pytest.fixture
+def zoned_read_only_client(
+    store_kind: str, shared_stores: SharedStores, zoned_read_only_settings: Settings
+) -> TestClient:
+    """The service on ``zoned_read_only_settings``, started once per session."""
+    return shared_stores.client("zoned", store_kind)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from gis_service.app import create_app
-from tests.conftest import STORES, Templates, make_store_settings
+from tests.support.shared import SharedStores, unchanged
+from tests.support.stores import STORES
 
 QUERIES = [
     "/api/v1/schools",
@@ -39,14 +38,13 @@ def _stable(value: Any) -> Any:
 
 
 @pytest.fixture
-def clients(templates: Templates, tmp_path: Path) -> Iterator[dict[str, TestClient]]:
+def clients(shared_stores: SharedStores) -> Iterator[dict[str, TestClient]]:
+    """The service on the shared read-only store of each backend."""
     with ExitStack() as stack:
         found = {}
         for kind in STORES:
-            settings_iter = make_store_settings(kind, templates, tmp_path / kind)
-            settings = next(settings_iter)
-            stack.callback(lambda it=settings_iter: next(it, None))
-            found[kind] = stack.enter_context(TestClient(create_app(settings)))
+            stack.enter_context(unchanged(shared_stores.settings("district", kind)))
+            found[kind] = shared_stores.client("district", kind)
         yield found
 
 

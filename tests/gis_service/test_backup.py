@@ -26,8 +26,8 @@ from gis_service.errors import ConflictError, InvalidInputError, StoreError
 from gis_service.registry import schools as registry
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
-from tests.cli import run_schoolgis
-from tests.conftest import Templates, make_store_settings
+from tests.support.cli import run_schoolgis
+from tests.support.stores import Templates, make_store_settings
 
 NGUYEN_THAI_SON = "osm:node/3638351702"
 SUFFIX = {"spatialite": ".sqlite", "postgis": ".dump"}

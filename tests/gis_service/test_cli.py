@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -13,7 +14,7 @@ import httpx2 as httpx
 import pytest
 
 from gis_service.settings import Settings
-from tests.cli import run_schoolgis
+from tests.support.cli import run_schoolgis, run_schoolgis_process
 
 
 def test_district_list_and_keys(settings: Settings) -> None:
@@ -112,3 +113,85 @@ def test_usage_errors_are_one_line(settings: Settings, args: list[str], message:
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert message in result.stderr
+
+
+def test_the_module_and_the_script_exit_with_the_code_of_main(tmp_path: Path) -> None:
+    store = Settings(data_dir=tmp_path / "d", database_url=None)
+    module = [sys.executable, "-m", "gis_service"]
+    script = [str(Path(sys.executable).with_name("schoolgis"))]
+    for command in (module, script):
+        error = run_schoolgis_process(
+            [*command, "keys", "create", "--name", "x", "--role", "boss"], store
+        )
+        assert error.returncode == 1, error.stderr
+        assert error.stderr.count("\n") == 1, error.stderr
+        assert error.stderr.startswith("schoolgis: error: ")
+        assert "unknown role 'boss'" in error.stderr
+        usage = run_schoolgis_process([*command, "district", "bogus"], store)
+        assert usage.returncode == 2
+        assert usage.stderr.count("\n") == 1, usage.stderr
+        assert "No such command 'bogus'" in usage.stderr
+
+
+#: Packages that the help of the command line must not load.
+_HEAVY_PACKAGES = (
+    "numba",
+    "osmnx",
+    "geopandas",
+    "pandas",
+    "scipy",
+    "shapely",
+    "routing",
+    "enrolment",
+)
+#: Runs ``--help`` of every group and command in one process, the root first; writes the
+#: exit code of each and the heavy packages it loaded (the import of the command line is
+#: counted with the root's help).
+_HELP_OF_EVERY_COMMAND = """
+import contextlib, io, json, sys
+heavy, report = set(json.loads(sys.argv[1])), sys.argv[2]
+import typer
+from typer.core import TyperGroup
+from gis_service.cli import app, main
+
+def paths(command, path):
+    yield path
+    if isinstance(command, TyperGroup):
+        for name, sub in command.commands.items():
+            yield from paths(sub, [*path, name])
+
+loaded, seen = {}, set()
+for path in paths(typer.main.get_command(app), []):
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main([*path, "--help"])
+    names = {n.partition(".")[0] for n in sys.modules} & heavy
+    loaded[" ".join(path)] = {"exit": code, "heavy": sorted(names - seen)}
+    seen |= names
+with open(report, "w", encoding="utf-8") as handle:
+    json.dump(loaded, handle)
+"""
+
+
+def test_help_of_every_group_and_command_starts_without_the_heavy_packages(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "loaded.json"
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _HELP_OF_EVERY_COMMAND,
+            json.dumps(_HEAVY_PACKAGES),
+            str(report),
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    loaded = json.loads(report.read_text(encoding="utf-8"))
+    groups = {"db", "district", "keys", "schools", "network", "forecast", "zones", "map"}
+    groups |= {"rounds", "applications", "placement", "scenario", "sites", "forecast inputs"}
+    assert {"", "serve", "distances", "keys create", *groups} <= set(loaded)
+    assert {path: run["exit"] for path, run in loaded.items() if run["exit"] != 0} == {}
+    assert {path: run["heavy"] for path, run in loaded.items() if run["heavy"]} == {}

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 
-from gis_service.app import create_app
-from gis_service.settings import Settings
+from tests.support.http import problem
 
 HOME = "10.7800,106.6850"  # lat,lon of a home in Quận 3
 SCHOOL = "79770001"
 
 
 @pytest.fixture
-def client(fast_settings: Settings) -> Iterator[TestClient]:
-    """The app on a fresh store whose network cache already holds the district (fast start)."""
-    with TestClient(create_app(fast_settings)) as client:
-        yield client
-
-
-def _is_problem(response: Any, status: int, *words: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    for word in words:
-        assert word in str(body["detail"]), body["detail"]
-    return body
+def client(read_only_client: TestClient) -> TestClient:
+    """The app on a store these tests share (they only read); its network cache is built."""
+    return read_only_client
 
 
 def test_route_is_a_geojson_line_along_the_roads(client: TestClient) -> None:
@@ -91,7 +76,7 @@ def test_isochrones_of_a_school_are_geojson_polygons(client: TestClient) -> None
         assert 10.7 < lat < 10.9
     metres = client.get(f"/api/v1/isochrones/{SCHOOL}", params={"metres": 800, "mode": "motorbike"})
     assert metres.json()["features"][0]["properties"]["metres"] == 800
-    _is_problem(client.get(f"/api/v1/isochrones/{SCHOOL}", params={"minutes": 500}), 422, "minutes")
+    problem(client.get(f"/api/v1/isochrones/{SCHOOL}", params={"minutes": 500}), 422, "minutes")
 
 
 @pytest.mark.parametrize(
@@ -106,9 +91,7 @@ def test_isochrones_of_a_school_are_geojson_polygons(client: TestClient) -> None
 def test_bad_coordinates_are_problems(
     client: TestClient, origin: str, words: tuple[str, ...]
 ) -> None:
-    body = _is_problem(
-        client.get("/api/v1/route", params={"from": origin, "to": SCHOOL}), 422, *words
-    )
+    body = problem(client.get("/api/v1/route", params={"from": origin, "to": SCHOOL}), 422, *words)
     assert body["errors"] == [{"pointer": "query:from", "detail": body["detail"]}]
 
 
@@ -124,15 +107,13 @@ def test_bad_coordinates_are_problems(
 def test_bad_nearest_points_are_problems(
     client: TestClient, lat: str, lon: str, words: tuple[str, ...]
 ) -> None:
-    _is_problem(client.get("/api/v1/schools/nearest", params={"lat": lat, "lon": lon}), 422, *words)
+    problem(client.get("/api/v1/schools/nearest", params={"lat": lat, "lon": lon}), 422, *words)
 
 
 def test_unknown_schools_and_modes(client: TestClient) -> None:
-    _is_problem(client.get("/api/v1/route", params={"from": HOME, "to": "nope"}), 404, "nope")
-    _is_problem(client.get("/api/v1/isochrones/nope"), 404, "nope")
-    _is_problem(
-        client.get("/api/v1/route", params={"from": HOME, "to": SCHOOL, "mode": "car"}), 422
-    )
+    problem(client.get("/api/v1/route", params={"from": HOME, "to": "nope"}), 404, "nope")
+    problem(client.get("/api/v1/isochrones/nope"), 404, "nope")
+    problem(client.get("/api/v1/route", params={"from": HOME, "to": SCHOOL, "mode": "car"}), 422)
     # /schools/nearest is not taken for a school code
     assert client.get("/api/v1/schools/nearest").status_code == 422
     assert client.get(f"/api/v1/schools/{SCHOOL}").status_code == 200

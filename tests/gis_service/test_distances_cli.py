@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from gis_service.settings import Settings
-from tests.cli import run_schoolgis
+from tests.support.cli import run_schoolgis
 
 
 def test_network_build_then_distances(settings: Settings, tmp_path: Path) -> None:

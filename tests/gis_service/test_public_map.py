@@ -12,8 +12,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +24,22 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy.orm import Session
 
 from gis_service.app import create_app
-from gis_service.db import repository
 from gis_service.ingest.district import load_district
 from gis_service.settings import Settings
 from gis_service.startup import open_engine, prepare_store
-from tests.conftest import SCREENSHOTS
-from tests.gis_service.admission.support import (
-    SCHOOLS,
-    application,
-    bearer,
-    create_round,
-    homes,
-    names,
-    submit,
-)
-from tests.gis_service.conftest import Computed, publish_zones
+from tests.support.admission import SCHOOLS, application, create_round, homes, names, submit
+from tests.support.browser import SCREENSHOTS
+from tests.support.http import auth
+from tests.support.stores import make_token
+from tests.support.zones import Computed, publish_zones
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 HOME = (10.7800, 106.6850)  # lat, lon of a home in Quận 3
 #: What the first view may transfer (page, scripts, styles, images; gzip where it helps):
 #: about 2.5 s on a 1 Mbit/s rural mobile link.
 PAGE_BUDGET_BYTES = 300_000
+#: One worker runs the browser tests: one Chromium, and one writer of each screenshot.
+pytestmark = pytest.mark.xdist_group("browser")
 
 
 @contextmanager
@@ -73,6 +68,26 @@ def site(fast_settings: Settings, computed: Computed) -> Iterator[str]:
     publish_zones(fast_settings, computed.optimal)
     with serving(fast_settings) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def sites() -> Iterator[Callable[[Settings], str]]:
+    """Serve a store once for the module: return the URL of the service on it."""
+    with ExitStack() as stack:
+        urls: dict[Path, str] = {}
+
+        def url_of(settings: Settings) -> str:
+            if settings.data_dir not in urls:
+                urls[settings.data_dir] = stack.enter_context(serving(settings))
+            return urls[settings.data_dir]
+
+        yield url_of
+
+
+@pytest.fixture
+def read_only_site(zoned_read_only_settings: Settings, sites: Callable[[Settings], str]) -> str:
+    """The service on the shared read-only store with the zones published (tests that read)."""
+    return sites(zoned_read_only_settings)
 
 
 @contextmanager
@@ -154,11 +169,11 @@ def _metres(value: float, language: str) -> str:
     return f"{round(value):,}".replace(",", separator)
 
 
-def test_parents_find_their_zone_school_on_the_map(browser: Browser, site: str) -> None:
-    schools = _get(site, "/api/v1/schools", limit="500")
+def test_parents_find_their_zone_school_on_the_map(browser: Browser, read_only_site: str) -> None:
+    schools = _get(read_only_site, "/api/v1/schools", limit="500")
     codes = sorted(f["properties"]["code"] for f in schools["features"])
     assert len(codes) == 27
-    with opened(browser, site) as page:
+    with opened(browser, read_only_site) as page:
         assert page.locator("html").get_attribute("lang") == "vi"
         assert _markers_in_view(page) == len(codes)
         on_map = page.evaluate(
@@ -169,8 +184,8 @@ def test_parents_find_their_zone_school_on_the_map(browser: Browser, site: str) 
         _click_at(page, *HOME)
         page.wait_for_selector("#sg-zone-school")
         home = page.input_value("#sg-home")
-        walk = _eligibility(site, home, "walk")
-        motorbike = _eligibility(site, home, "motorbike")
+        walk = _eligibility(read_only_site, home, "walk")
+        motorbike = _eligibility(read_only_site, home, "motorbike")
         zone_school = page.locator("#sg-zone-school")
         assert zone_school.inner_text() == walk["zone_school"]["name"]
         assert zone_school.get_attribute("data-code") == walk["zone_school"]["code"]
@@ -209,8 +224,8 @@ def test_parents_find_their_zone_school_on_the_map(browser: Browser, site: str) 
         assert 0 < weight <= PAGE_BUDGET_BYTES
 
 
-def test_the_map_fits_a_phone_screen(browser: Browser, site: str) -> None:
-    with opened(browser, site, width=360, height=740) as page:
+def test_the_map_fits_a_phone_screen(browser: Browser, read_only_site: str) -> None:
+    with opened(browser, read_only_site, width=360, height=740) as page:
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         panel = page.locator("#sg-panel").bounding_box()
         assert panel is not None
@@ -219,14 +234,14 @@ def test_the_map_fits_a_phone_screen(browser: Browser, site: str) -> None:
         page.fill("#sg-home", f"{HOME[0]}, {HOME[1]}")
         page.get_by_role("button", name="Tìm trường").click()
         page.wait_for_selector("#sg-zone-school")
-        walk = _eligibility(site, page.input_value("#sg-home"), "walk")
+        walk = _eligibility(read_only_site, page.input_value("#sg-home"), "walk")
         assert page.locator("#sg-zone-school").inner_text() == walk["zone_school"]["name"]
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "public-map-phone.png")
 
 
-def test_a_home_outside_the_district_gets_the_reason(browser: Browser, site: str) -> None:
-    with opened(browser, site, allow="status of 422") as page:
+def test_a_home_outside_the_district_gets_the_reason(browser: Browser, read_only_site: str) -> None:
+    with opened(browser, read_only_site, allow="status of 422") as page:
         page.fill("#sg-home", "10.8500, 106.7700")
         page.get_by_role("button", name="Tìm trường").click()
         alert = page.get_by_role("alert")
@@ -265,20 +280,13 @@ def test_search_finds_places_without_diacritics(browser: Browser, can_gio_site: 
 
 
 def _token(settings: Settings, role: str) -> str:
-    engine = open_engine(settings)
-    try:
-        with Session(engine) as session:
-            token = repository.create_api_key(session, name=f"browser-{role}", role=role)
-            session.commit()
-    finally:
-        engine.dispose()
-    return token
+    return make_token(settings, role, name=f"browser-{role}")
 
 
 def _get_with_key(site: str, path: str, token: str, **params: str) -> dict[str, Any]:
     request = urllib.request.Request(
         f"{site}{path}?{urllib.parse.urlencode(params)}",
-        headers={"Authorization": f"Bearer {token}"},
+        headers=auth(token),
     )
     with urllib.request.urlopen(request, timeout=120) as response:
         answer: dict[str, Any] = json.load(response)
@@ -359,11 +367,11 @@ def test_the_office_sees_placement_by_school(
         ]
         submit(client, created["id"], officer, bodies)
         run = client.post(
-            f"/api/v1/rounds/{created['id']}/placement", json={"seed": 11}, headers=bearer(officer)
+            f"/api/v1/rounds/{created['id']}/placement", json={"seed": 11}, headers=auth(officer)
         )
         assert run.status_code == 201, run.text
         figures = client.get(
-            f"/api/v1/rounds/{created['id']}/placement/{run.json()['id']}", headers=bearer(officer)
+            f"/api/v1/rounds/{created['id']}/placement/{run.json()['id']}", headers=auth(officer)
         ).json()["statistics"]
     with opened(
         browser,
@@ -399,7 +407,7 @@ def test_a_planner_sees_a_scenario_against_the_baseline(
         created = client.post(
             "/api/v1/scenarios",
             json={"name": "thêm một trường", "changes": [new_school]},
-            headers=bearer(planner),
+            headers=auth(planner),
         )
         assert created.status_code == 201, created.text
     compared = _get_with_key(site, "/api/v1/scenarios/compare", planner, ids="thêm một trường")

@@ -15,8 +15,9 @@ from gis_service.db import zones_repository
 from gis_service.networks import NetworkCache
 from gis_service.settings import Settings
 from gis_service.startup import BUNDLED_ZONES_ACTOR, open_engine, publish_bundled_zones
-from tests.cli import run_schoolgis
-from tests.gis_service.conftest import Computed, publish_zones
+from tests.support.cli import run_schoolgis
+from tests.support.http import auth
+from tests.support.zones import Computed, publish_zones
 
 #: A URL the page would fetch from: a script, stylesheet, image or frame source.
 FETCHED = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*?(?:src|href)\s*=\s*["']([^"']+)["']""")
@@ -33,8 +34,8 @@ def map_client(fast_settings: Settings, computed: Computed) -> Iterator[TestClie
         yield client
 
 
-def test_the_page_comes_from_the_live_registry(map_client: TestClient) -> None:
-    response = map_client.get("/", headers={"Accept-Encoding": "gzip"})
+def test_the_page_comes_from_the_live_registry(zoned_read_only_client: TestClient) -> None:
+    response = zoned_read_only_client.get("/", headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["content-encoding"] == "gzip"
@@ -47,7 +48,7 @@ def test_the_page_comes_from_the_live_registry(map_client: TestClient) -> None:
     assert urls
     assert all(url.startswith("/static/map/") for url in urls), urls
     for url in urls:
-        assert map_client.get(url).status_code == 200, url
+        assert zoned_read_only_client.get(url).status_code == 200, url
     assert "© OpenStreetMap contributors, ODbL 1.0" in html
 
 
@@ -58,9 +59,7 @@ def test_a_new_school_appears_on_the_page(map_client: TestClient, editor_token: 
         "lon": 106.6861,
         "lat": 10.7812,
     }
-    created = map_client.post(
-        "/api/v1/schools", json=school, headers={"Authorization": f"Bearer {editor_token}"}
-    )
+    created = map_client.post("/api/v1/schools", json=school, headers=auth(editor_token))
     assert created.status_code == 201, created.text
     assert "Trường Tiểu học Thử Nghiệm Bản Đồ" in map_client.get("/").text
 

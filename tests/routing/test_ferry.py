@@ -13,7 +13,7 @@ import pytest
 import routing
 from routing import BuildOptions, RoadNetwork
 from routing.modes import FERRY_SPEED_M_S, FERRY_WAIT_S
-from tests.routing.conftest import CENTRAL_EXTRACT, lonlat
+from tests.support.roads import CENTRAL_EXTRACT, lonlat
 
 # A tiny network written for this test (not real data): an island commune reached only by
 # boat, laid out like Thạnh An and the Cần Thạnh landing in Cần Giờ. The bundled district

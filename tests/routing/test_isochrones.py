@@ -8,7 +8,7 @@ import shapely
 
 import routing
 from routing import RoadNetwork
-from tests.routing.conftest import lonlat
+from tests.support.roads import lonlat
 
 
 def test_isochrones_are_nested_and_cover_what_is_reachable(district_network: RoadNetwork) -> None:

@@ -9,8 +9,8 @@ from shapely import Point
 
 import routing
 from routing import RoadNetwork
-from tests.routing.conftest import lonlat, point_on_edge, straight_edge
 from tests.routing.reference import graph_with_points
+from tests.support.roads import lonlat, point_on_edge, straight_edge
 
 
 def _random_points(network: RoadNetwork, count: int, seed: int) -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import networkx as nx
@@ -13,7 +12,7 @@ import pytest
 import routing
 from routing import MOTORBIKE, WALK, BuildOptions, RoadNetwork
 from routing.cache import cache_key, cache_path, file_sha256
-from tests.routing.conftest import DISTRICT_EXTRACT, DISTRICT_OPTIONS
+from tests.support.roads import DISTRICT_EXTRACT, DISTRICT_OPTIONS
 
 
 def test_the_bundled_district_becomes_a_metric_network(district_network: RoadNetwork) -> None:
@@ -79,15 +78,12 @@ def test_networkx_models_match_the_arrays(district_network: RoadNetwork) -> None
     assert nx.number_weakly_connected_components(motorbike) > 1
 
 
-def test_the_cache_reloads_in_well_under_a_second(
+def test_the_cache_reloads_the_same_network(
     district_network: RoadNetwork, network_cache: Path
 ) -> None:
-    started = time.perf_counter()
     again = routing.load_network(
         DISTRICT_EXTRACT, cache_dir=network_cache, options=DISTRICT_OPTIONS
     )
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.5
     assert again is not district_network
     for name in ("node_osmid", "edge_u", "edge_v", "edge_length_m", "edge_time_s", "coords"):
         assert np.array_equal(getattr(again, name), getattr(district_network, name))

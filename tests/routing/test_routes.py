@@ -9,7 +9,7 @@ import shapely
 
 import routing
 from routing import RoadNetwork
-from tests.routing.conftest import lonlat, point_on_edge, straight_edge
+from tests.support.roads import lonlat, point_on_edge, straight_edge
 
 
 def test_one_way_streets_bind_motorbikes_but_not_walkers(district_network: RoadNetwork) -> None:

@@ -9,7 +9,7 @@ from shapely import Point
 
 import routing
 from routing import RoadNetwork
-from tests.routing.conftest import lonlat, point_on_edge, straight_edge
+from tests.support.roads import lonlat, point_on_edge, straight_edge
 
 
 def test_a_point_beside_the_middle_of_an_edge_counts_half_the_edge(

@@ -10,6 +10,7 @@ detail. Reading an application needs an officer's key or the family's secret (se
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
@@ -34,8 +35,8 @@ from gis_service.api.access import (
 )
 from gis_service.api.deps import OfficerDep, OptionalPrincipalDep, SessionDep
 from gis_service.api.problems import PROBLEM_JSON
-from gis_service.db import admission_repository
-from gis_service.db.admission_repository import ApplicationRecord, IssuedApplication
+from gis_service.db import audit_repository, placement_runs_repository, rounds_repository
+from gis_service.db.applications_repository import ApplicationRecord, IssuedApplication
 from gis_service.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
 
 router = APIRouter(tags=["admission"])
@@ -92,10 +93,7 @@ def _submitted(
 ) -> SubmittedPublic:
     return SubmittedPublic(
         round_id=round_id,
-        applications=[
-            IssuedPublic(application_id=a.application_id, secret=a.secret, child_name=a.child_name)
-            for a in issued
-        ],
+        applications=[IssuedPublic.model_validate(a, from_attributes=True) for a in issued],
         ignored_columns=list(ignored),
     )
 
@@ -211,11 +209,11 @@ class ApplicationPublic(BaseModel):
 
 
 def _answer(session: SessionDep, reader: Reader, found: ApplicationRecord) -> ApplicationPublic:
-    round_record = admission_repository.get_round(session, found.round_id)
+    round_record = rounds_repository.get_round(session, found.round_id)
     result = None
     run_id = round_record.published_run_id
     if run_id is not None:
-        row = admission_repository.result_of(session, run_id, found.row_id)
+        row = placement_runs_repository.result_of(session, run_id, found.row_id)
         if row is not None:
             result = ResultPublic(
                 run_id=run_id,
@@ -225,7 +223,7 @@ def _answer(session: SessionDep, reader: Reader, found: ApplicationRecord) -> Ap
                 guaranteed=row.guaranteed,
                 distance_m=row.distance_m,
             )
-    admission_repository.append_audit(
+    audit_repository.append_audit(
         session,
         reader.audit,
         action="application.read",
@@ -234,21 +232,7 @@ def _answer(session: SessionDep, reader: Reader, found: ApplicationRecord) -> Ap
         round_id=found.round_id,
     )
     session.commit()
-    return ApplicationPublic(
-        application_id=found.application_id,
-        round_id=found.round_id,
-        child_name=found.child_name,
-        date_of_birth=found.date_of_birth,
-        lon=found.lon,
-        lat=found.lat,
-        ward_code=found.ward_code,
-        contact=found.contact,
-        choices=list(found.choices),
-        sibling_school_codes=list(found.sibling_school_codes),
-        priority_category=found.priority_category,
-        created_at=found.created_at,
-        result=result,
-    )
+    return ApplicationPublic.model_validate({**dataclasses.asdict(found), "result": result})
 
 
 @router.get("/applications/{application_id}")

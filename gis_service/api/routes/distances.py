@@ -13,26 +13,31 @@ from typing import Annotated, Any, Literal
 import geopandas as gpd
 import numpy as np
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 
 import routing
 from gis_service.api.deps import NetworkDep, SessionDep, SettingsDep
-from gis_service.api.schemas import PointGeometry
+from gis_service.api.schemas import (
+    GeoJSONResponse,
+    LineGeometry,
+    PointGeometry,
+    TravelModeName,
+    point_geometry,
+    route_line,
+)
 from gis_service.core_errors import routing_errors
 from gis_service.crs import to_wgs84
 from gis_service.db import repository
 from gis_service.errors import FieldProblem, InvalidInputError
-from gis_service.geojson import COORDINATE_DECIMALS, round_coordinates
-from gis_service.networks import DistrictNetwork, check_point, parse_lat_lon
+from gis_service.geojson import round_coordinates
+from gis_service.networks import check_point, parse_lat_lon
 from gis_service.records import SchoolRecord
 from gis_service.registry.validation import LEVELS
 from gis_service.text import fold_text
 
 router = APIRouter(tags=["routing"])
 
-Mode = Literal["walk", "motorbike"]
 Weight = Literal["length_m", "travel_time_s"]
 
 #: Most schools the nearest-schools answer lists.
@@ -41,19 +46,6 @@ MAX_NEAREST = 50
 MAX_ISOCHRONES = 6
 MAX_MINUTES = 120.0
 MAX_METRES = 20_000.0
-
-
-class GeoJSONResponse(JSONResponse):
-    """A JSON response with the GeoJSON media type (RFC 7946)."""
-
-    media_type = "application/geo+json"
-
-
-class LineGeometry(BaseModel):
-    """A GeoJSON LineString in EPSG:4326, ``[[lon, lat], ...]``."""
-
-    type: Literal["LineString"] = "LineString"
-    coordinates: list[tuple[float, float]]
 
 
 class RouteProperties(BaseModel):
@@ -137,13 +129,6 @@ def _school_in(session: SessionDep, code: str) -> SchoolRecord:
     return repository.get_school(session, code)
 
 
-def _line_wgs84(district_net: DistrictNetwork, route: routing.Route) -> LineGeometry:
-    xs, ys = route.geometry.xy
-    lon, lat = district_net.network.xy_to_lonlat(np.asarray(xs), np.asarray(ys))
-    pairs = round_coordinates(zip(lon, lat, strict=True))
-    return LineGeometry(coordinates=[(float(a), float(b)) for a, b in pairs])
-
-
 @router.get("/route", response_class=GeoJSONResponse)
 def route_to_school(
     session: SessionDep,
@@ -152,7 +137,7 @@ def route_to_school(
         str, Query(alias="from", description="start point 'lat,lon' (EPSG:4326 degrees)")
     ],
     to: Annotated[str, Query(description="code of the school to go to")],
-    mode: Mode = "walk",
+    mode: TravelModeName = "walk",
     weight: Weight = "length_m",
 ) -> RouteFeature:
     """The route from a point to a school along the roads, as a GeoJSON LineString."""
@@ -169,7 +154,7 @@ def route_to_school(
             weight=weight,
         )
     return RouteFeature(
-        geometry=_line_wgs84(district_net, found),
+        geometry=route_line(district_net, found),
         properties=RouteProperties(
             mode=mode,
             weight=weight,
@@ -201,7 +186,7 @@ def nearest_schools(
     networks: NetworkDep,
     lat: Annotated[float, Query(description="latitude, EPSG:4326 degrees")],
     lon: Annotated[float, Query(description="longitude, EPSG:4326 degrees")],
-    mode: Mode = "walk",
+    mode: TravelModeName = "walk",
     k: Annotated[int, Query(ge=1, le=MAX_NEAREST, description="how many schools")] = 5,
     level: Annotated[str | None, Query(description="only this level (tieu_hoc...)")] = None,
     weight: Weight = "length_m",
@@ -231,11 +216,8 @@ def nearest_schools(
     features = [
         NearestFeature(
             id=schools[int(school_index[i])].code,
-            geometry=PointGeometry(
-                coordinates=(
-                    round(schools[int(school_index[i])].lon, COORDINATE_DECIMALS),
-                    round(schools[int(school_index[i])].lat, COORDINATE_DECIMALS),
-                )
+            geometry=point_geometry(
+                schools[int(school_index[i])].lon, schools[int(school_index[i])].lat
             ),
             properties=NearestProperties(
                 rank=rank,
@@ -276,7 +258,7 @@ def school_isochrones(
     session: SessionDep,
     networks: NetworkDep,
     code: str,
-    mode: Mode = "walk",
+    mode: TravelModeName = "walk",
     minutes: Annotated[list[float] | None, Query(description="time limits")] = None,
     metres: Annotated[list[float] | None, Query(description="length limits")] = None,
     direction: Annotated[

@@ -7,7 +7,8 @@ from the manifest alone, with a planner's net migration rates and housing develo
 (``overrides``) or with a saved input version (``inputs_version``), and returns the inputs
 used with their hash. The zone level needs a published zone version (``POST
 /zones/compute``, then ``POST /zones/{version}/publish``); see
-:mod:`gis_service.forecasting.district` for the levels.
+:mod:`gis_service.forecasting.district` for the levels and
+:mod:`gis_service.forecasting.schemas` for the answers.
 
 Forecast input versions (planner role, reads included: planning inputs are internal):
 ``POST /forecasts/inputs`` saves one, ``GET /forecasts/inputs`` lists them newest first,
@@ -27,26 +28,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from gis_service.api.deps import PlannerDep, SessionDep, SettingsDep, require_role
-from gis_service.canonical import canonical_sha256
 from gis_service.db import forecast_inputs_repository as versions
 from gis_service.db import repository
 from gis_service.db.forecast_inputs_repository import ForecastInputVersionRecord
 from gis_service.errors import FieldProblem, InvalidInputError
-from gis_service.forecasting.district import (
+from gis_service.forecasting.answers import computed_forecast, forecast_answer
+from gis_service.forecasting.district import compute_district_forecast, next_school_year
+from gis_service.forecasting.manifest import (
     MAX_YEARS_AFTER_BASE,
-    Level,
     bundled_forecast_manifest,
-    compute_district_forecast,
-    district_summary,
-    forecast_document,
-    forecast_items,
     forecast_year_range,
-    input_version_summary,
-    inputs_document,
-    next_school_year,
-    with_overrides,
-    zone_version_summary,
 )
+from gis_service.forecasting.overrides import with_overrides
+from gis_service.forecasting.schemas import ForecastAnswer, ForecastComputed
 from gis_service.forecasting.versions import (
     DistrictInputs,
     ForecastInputVersionIn,
@@ -61,6 +55,7 @@ from gis_service.forecasting.versions import (
     with_input_version,
 )
 from gis_service.settings import Settings
+from gis_service.vocabulary import ForecastLevel
 
 router = APIRouter(prefix="/forecasts", tags=["forecasts"])
 
@@ -83,7 +78,7 @@ def read_forecasts(
         int | None,
         Query(ge=1900, le=2200, description="School year (its September intake); default: next."),
     ] = None,
-    level: Annotated[Level, Query(description=_LEVEL_HELP)] = "ward",
+    level: Annotated[ForecastLevel, Query(description=_LEVEL_HELP)] = "ward",
     from_year: Annotated[
         int | None,
         Query(
@@ -95,7 +90,7 @@ def read_forecasts(
     years: Annotated[
         int, Query(ge=1, le=MAX_YEARS_AFTER_BASE, description="Length of that horizon.")
     ] = 10,
-) -> dict[str, Any]:
+) -> ForecastAnswer:
     """First-grade entrants (low/central/high), seats, shortfalls and first year short.
 
     Seat and classroom shortfalls are positive when short and negative when there is room
@@ -115,22 +110,7 @@ def read_forecasts(
         years=max(years, target - start + 1),
         class_size_cap=settings.class_size_cap,
     )
-    return {
-        "district_code": district_inputs.district.code,
-        "district_name": district_inputs.district.name,
-        "level": level,
-        "year": target,
-        "base_year": inputs.base.base_year,
-        "horizon": [forecast.years[0], forecast.years[-1]],
-        "inputs": [
-            {"name": note.name, "source": note.source, "as_of": note.as_of.isoformat()}
-            for note in inputs.notes
-        ],
-        "inputs_version": input_version_summary(forecast),
-        "zone_version": zone_version_summary(forecast),
-        "district": district_summary(forecast, year=target),
-        "items": forecast_items(forecast, level=level, year=target),
-    }
+    return forecast_answer(forecast, level=level, year=target)
 
 
 class ForecastComputeRequest(BaseModel):
@@ -140,7 +120,7 @@ class ForecastComputeRequest(BaseModel):
 
     first_year: int = Field(ge=1900, le=2200, description="first school year (its intake)")
     years: int = Field(default=10, ge=1, le=MAX_YEARS_AFTER_BASE)
-    level: Level = Field(default="ward", description=_LEVEL_HELP)
+    level: ForecastLevel = Field(default="ward", description=_LEVEL_HELP)
     class_size_cap: int | None = Field(
         default=None, ge=1, le=100, description="pupils per class where a cap is not known"
     )
@@ -157,7 +137,7 @@ def compute_forecast(
     settings: SettingsDep,
     principal: PlannerDep,
     body: ForecastComputeRequest,
-) -> dict[str, Any]:
+) -> ForecastComputed:
     """Compute every year of the forecast at one level, with the inputs used and their hash.
 
     The inputs are the manifest's, changed by ``overrides`` or by the saved version
@@ -196,13 +176,7 @@ def compute_forecast(
         years=body.years,
         class_size_cap=body.class_size_cap or settings.class_size_cap,
     )
-    used = inputs_document(forecast, level=body.level)
-    return {
-        **forecast_document(forecast, level=body.level),
-        "computed_by": principal.name,
-        "inputs_used": used,
-        "inputs_hash": canonical_sha256(used),
-    }
+    return computed_forecast(forecast, level=body.level, computed_by=principal.name)
 
 
 # --- forecast input versions ------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from gis_service.api.deps import SessionDep
@@ -13,12 +14,19 @@ from gis_service.errors import StoreError
 router = APIRouter(tags=["health"])
 
 
+class Health(BaseModel):
+    """The service answers and so does its store."""
+
+    status: Literal["ok"] = "ok"
+    store: str = Field(description="the store's SQL dialect: sqlite or postgresql")
+
+
 @router.get("/health")
-def health(session: SessionDep) -> dict[str, Any]:
+def health(session: SessionDep) -> Health:
     """Whether the service and its store answer."""
     try:
         session.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001
         msg = f"the store does not answer: {type(error).__name__}"
         raise StoreError(msg) from None
-    return {"status": "ok", "store": session.get_bind().dialect.name}
+    return Health(store=session.get_bind().dialect.name)

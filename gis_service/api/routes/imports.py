@@ -6,17 +6,19 @@ import datetime as dt
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from gis_service.api.deps import RegistryEditorDep, SessionDep, SettingsDep
 from gis_service.api.problems import PROBLEM_JSON
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError
 from gis_service.ingest.schools_file import export_schools, import_schools
-from gis_service.registry.quality import STALE_AFTER_DAYS, quality_report
+from gis_service.registry.quality import quality_report
+from gis_service.settings import STALE_AFTER_DAYS
 
 router = APIRouter(tags=["import and quality"])
 
@@ -30,13 +32,67 @@ _EXPORT_TYPES = {
 }
 
 
+class RowProblemModel(BaseModel):
+    """One problem of a rejected row (``column`` empty: the row as a whole)."""
+
+    row: int = Field(description="1-based data row (the CSV header is row 0)")
+    column: str
+    reason: str = Field(description="a machine-readable reason, such as missing_name")
+    detail: str
+
+
+class ImportReportModel(BaseModel):
+    """What an import did, or on a dry run would do."""
+
+    file: str
+    rows_read: int
+    accepted: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected_rows: list[int]
+    rejected: list[RowProblemModel]
+    unknown_columns: list[str]
+    warnings: list[str]
+    written: bool
+    dry_run: bool
+
+
+class CodeCount(BaseModel):
+    """Schools found by one check, as a count and their codes (sorted)."""
+
+    count: int
+    codes: list[str]
+
+
+class FieldFilled(BaseModel):
+    """How many schools have a value for one field, and their share (0 to 1)."""
+
+    filled: int
+    share: float
+
+
+class QualityReportModel(BaseModel):
+    """How live, clean and complete a district's school records are on one day."""
+
+    district_code: str
+    today: dt.date
+    stale_after_days: int
+    schools: int
+    completeness: dict[str, FieldFilled] = Field(description="per field that may be unknown")
+    stale: CodeCount
+    outside_wards: CodeCount
+    level_inferred: CodeCount
+    default_class_size_cap: CodeCount
+
+
 def _upload_name(filename: str | None) -> str:
     """Return a safe file name that keeps the upload's name and suffix."""
     name = re.sub(r"[^\w.\-]+", "_", Path(filename or "").name).lstrip(".")
     return name or "upload"
 
 
-@router.post("/schools/import", response_model=None)
+@router.post("/schools/import", response_model=ImportReportModel)
 def import_school_file(
     *,
     request: Request,
@@ -45,7 +101,7 @@ def import_school_file(
     principal: RegistryEditorDep,
     file: UploadFile,
     dry_run: Annotated[bool, Query(description="Check the file only; write nothing.")] = False,
-) -> dict[str, Any] | JSONResponse:
+) -> ImportReportModel | JSONResponse:
     """Import a CSV, GeoJSON or GeoPackage school list (role ``registry_editor``).
 
     Every row is validated first; when any row is rejected nothing is written and the answer
@@ -71,7 +127,7 @@ def import_school_file(
         session.commit()
     body = report.to_json()
     if not report.rejected:
-        return body
+        return ImportReportModel.model_validate(body)
     detail = f"{len(report.rejected_rows)} of {report.rows_read} rows rejected; nothing was written"
     problem = {
         "type": "about:blank",
@@ -118,7 +174,7 @@ def read_quality(
     stale_after_days: Annotated[
         int, Query(ge=0, le=36_500, description="days after which a verification is too old")
     ] = STALE_AFTER_DAYS,
-) -> dict[str, Any]:
+) -> QualityReportModel:
     """How live, clean and complete the district's school records are."""
     district = repository.get_district(session, settings.district_code)
     report = quality_report(
@@ -127,4 +183,4 @@ def read_quality(
         today=dt.date.today(),
         stale_after_days=stale_after_days,
     )
-    return report.to_json()
+    return QualityReportModel.model_validate(report.to_json())

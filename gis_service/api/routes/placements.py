@@ -9,12 +9,15 @@ audited, and so is every explanation read.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from gis_service.admission.explanations import PlacementExplanation, RunStatistics
+from gis_service.admission.inputs import FrozenInputs
 from gis_service.admission.runs import MAX_SEED, publish_placement, run_placement
 from gis_service.api.access import (
     SECRET_HEADER,
@@ -23,8 +26,8 @@ from gis_service.api.access import (
     officer_context,
 )
 from gis_service.api.deps import NetworkDep, OfficerDep, OptionalPrincipalDep, SessionDep
-from gis_service.db import admission_repository
-from gis_service.db.admission_repository import RunRecord
+from gis_service.db import audit_repository, placement_runs_repository, rounds_repository
+from gis_service.db.placement_runs_repository import RunRecord
 from gis_service.db.repository import Principal
 from gis_service.errors import (
     AuthenticationError,
@@ -32,6 +35,7 @@ from gis_service.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from gis_service.vocabulary import PUBLISHABLE_METHOD, RunMethod
 
 router = APIRouter(tags=["admission"])
 
@@ -42,8 +46,8 @@ class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
-    method: Literal["deferred_acceptance", "boston"] = Field(
-        default="deferred_acceptance",
+    method: RunMethod = Field(
+        default=PUBLISHABLE_METHOD,
         description="deferred_acceptance (publishable) or boston (for comparison only)",
     )
 
@@ -63,26 +67,13 @@ class RunPublic(BaseModel):
     inputs_sha256: str | None
     digest: str | None
     error: str | None
-    statistics: dict[str, Any] | None = None
+    statistics: RunStatistics | None = None
 
 
 def run_public(run: RunRecord, *, statistics: bool = True) -> RunPublic:
-    """Return the public view of a run."""
-    return RunPublic(
-        id=run.id,
-        round_id=run.round_id,
-        method=run.method,
-        seed=run.seed,
-        status=run.status,
-        publishable=run.status == "done" and run.method == "deferred_acceptance",
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        published_at=run.published_at,
-        inputs_sha256=run.inputs_sha256,
-        digest=run.digest,
-        error=run.error,
-        statistics=run.statistics if statistics else None,
-    )
+    """Return the public view of a run (without its figures unless ``statistics``)."""
+    shown = run if statistics else dataclasses.replace(run, statistics=None)
+    return RunPublic.model_validate(shown, from_attributes=True)
 
 
 def _visible(run: RunRecord, principal: Principal | None) -> None:
@@ -121,8 +112,8 @@ def list_placements(
     session: SessionDep, principal: OptionalPrincipalDep, round_id: int
 ) -> list[RunPublic]:
     """The round's runs, oldest first (the published one only, for all but officers)."""
-    admission_repository.get_round(session, round_id)
-    runs = admission_repository.list_runs(session, round_id)
+    rounds_repository.get_round(session, round_id)
+    runs = placement_runs_repository.list_runs(session, round_id)
     shown = runs if is_officer(principal) else [r for r in runs if r.status == "published"]
     return [run_public(r, statistics=False) for r in shown]
 
@@ -132,12 +123,15 @@ def read_placement(
     session: SessionDep, principal: OptionalPrincipalDep, round_id: int, run_id: int
 ) -> RunPublic:
     """A run's figures: shares placed, distances, each school's seats and cut-off."""
-    run = admission_repository.get_run(session, round_id, run_id)
+    run = placement_runs_repository.get_run(session, round_id, run_id)
     _visible(run, principal)
     return run_public(run)
 
 
-@router.get("/rounds/{round_id}/placement/{run_id}/inputs")
+@router.get(
+    "/rounds/{round_id}/placement/{run_id}/inputs",
+    responses={200: {"model": FrozenInputs, "description": "The frozen inputs (canonical JSON)"}},
+)
 def read_placement_inputs(
     request: Request, session: SessionDep, principal: OfficerDep, round_id: int, run_id: int
 ) -> Response:
@@ -145,11 +139,11 @@ def read_placement_inputs(
 
     They hold each application's id, choices and road distances: officers only, audited.
     """
-    text = admission_repository.run_inputs(session, round_id, run_id)
+    text = placement_runs_repository.run_inputs(session, round_id, run_id)
     if text is None:
         msg = f"placement run {run_id} has no inputs: it did not finish"
         raise ConflictError(msg)
-    admission_repository.append_audit(
+    audit_repository.append_audit(
         session,
         officer_context(request, principal),
         action="placement.inputs",
@@ -169,7 +163,7 @@ class ExplanationPublic(BaseModel):
     run_id: int
     run_status: str
     method: str
-    explanation: dict[str, Any]
+    explanation: PlacementExplanation
 
 
 @router.get("/rounds/{round_id}/placement/{run_id}/explain/{application_id}")
@@ -189,17 +183,17 @@ def explain_placement(
     reader, found = application_reader(
         session, request, principal=principal, application_id=application_id, secret=secret
     )
-    run = admission_repository.get_run(session, round_id, run_id)
+    run = placement_runs_repository.get_run(session, round_id, run_id)
     not_found = NotFoundError(f"run {run_id} holds no result for this application")
     if found.round_id != round_id or (not reader.officer and run.status != "published"):
         raise not_found
     if run.status not in {"done", "published"}:
         msg = f"placement run {run_id} is {run.status}: it has no results"
         raise ConflictError(msg)
-    row = admission_repository.result_of(session, run_id, found.row_id)
+    row = placement_runs_repository.result_of(session, run_id, found.row_id)
     if row is None:
         raise not_found
-    admission_repository.append_audit(
+    audit_repository.append_audit(
         session,
         reader.audit,
         action="placement.explain",

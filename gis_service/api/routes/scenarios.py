@@ -23,15 +23,20 @@ from gis_service.api.deps import NetworkDep, PlannerDep, PlanningDep, SessionDep
 from gis_service.db import scenarios_repository
 from gis_service.db.scenarios_repository import ScenarioRecord
 from gis_service.errors import FieldProblem, InvalidInputError
-from gis_service.planning.scenarios import (
-    ScenarioIn,
+from gis_service.planning.changes import ScenarioIn, scenario_name
+from gis_service.planning.schemas import (
+    EvaluationAnswer,
+    ScenarioComparison,
+    SiteSuggestionAnswer,
+)
+from gis_service.planning.sites import SiteRequest, suggest_sites
+from gis_service.planning.stored import (
     check_scenario,
     compare_stored,
     draft_of,
     evaluate_stored,
-    scenario_name,
+    evaluation_answer,
 )
-from gis_service.planning.sites import SiteRequest, suggest_sites
 from gis_service.settings import Settings
 
 router = APIRouter(tags=["scenarios"])
@@ -108,7 +113,7 @@ def compare_scenarios(
     session: SessionDep,
     context: PlanningDep,
     ids: Annotated[str, Query(description="scenario ids or names, separated by commas")],
-) -> dict[str, Any]:
+) -> ScenarioComparison:
     """Scenarios beside the baseline: figures and their change, seat gap by year, moves.
 
     Each scenario's kept evaluation is used while current (same revision, same baseline
@@ -191,20 +196,14 @@ def delete_scenario(
 @router.post("/scenarios/{scenario}/evaluate")
 def evaluate_scenario(
     session: SessionDep, context: PlanningDep, principal: PlannerDep, scenario: str
-) -> dict[str, Any]:
+) -> EvaluationAnswer:
     """Evaluate a scenario (distances, zones, seat gap per year) and keep the evaluation."""
     record = scenarios_repository.get_scenario(
         session, scenario, district_code=context.district.code
     )
     stored = evaluate_stored(session, context, record, actor=principal.name)
     session.commit()
-    return {
-        "scenario_id": record.id,
-        "revision": stored.revision,
-        "computed_at": stored.computed_at.isoformat(),
-        "computed_by": stored.computed_by,
-        **stored.document,
-    }
+    return evaluation_answer(stored)
 
 
 class SuggestRequest(SiteRequest):
@@ -220,13 +219,23 @@ class SuggestRequest(SiteRequest):
         return None if name is None else scenario_name(name)
 
 
+class SuggestedSites(SiteSuggestionAnswer):
+    """Sites suggested, with the scenario they were saved as (only when saved)."""
+
+    scenario: ScenarioPublic | None = Field(
+        default=None,
+        exclude_if=lambda scenario: scenario is None,
+        description="the scenario of planned schools (missing when not saved)",
+    )
+
+
 @router.post("/sites/suggest")
 def suggest(
     session: SessionDep, context: PlanningDep, principal: PlannerDep, body: SuggestRequest
-) -> dict[str, Any]:
+) -> SuggestedSites:
     """Choose sites for new schools with the gain over the baseline and the proven gap."""
     suggestion = suggest_sites(context, body)
-    answer = suggestion.to_json()
+    answer = SuggestedSites.model_validate(suggestion.answer(), from_attributes=True)
     if body.scenario_name is not None:
         scenario = ScenarioIn.model_validate(
             {
@@ -239,5 +248,5 @@ def suggest(
             session, draft_of(scenario), district_code=context.district.code, actor=principal.name
         )
         session.commit()
-        answer["scenario"] = _public(session, record).model_dump(mode="json")
+        answer.scenario = _public(session, record)
     return answer

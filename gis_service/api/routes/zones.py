@@ -14,14 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from shapely import Point
 from sqlalchemy.orm import Session
 
-import routing
 from gis_service.api.deps import (
     NetworkDep,
     PlannerDep,
@@ -29,31 +25,24 @@ from gis_service.api.deps import (
     SettingsDep,
     ZoningCacheDep,
 )
-from gis_service.api.schemas import PointGeometry
-from gis_service.core_errors import routing_errors
+from gis_service.api.schemas import (
+    GeoJSONResponse,
+    LineGeometry,
+    MultiPolygonGeometry,
+    PointGeometry,
+    TravelModeName,
+    point_geometry,
+    route_line,
+)
 from gis_service.db import zones_repository
 from gis_service.db.zones_repository import ZoneVersionRecord
 from gis_service.errors import NotFoundError
-from gis_service.geojson import COORDINATE_DECIMALS, zone_feature, zone_point_feature
-from gis_service.networks import DistrictNetwork, NetworkCache, check_point
-from gis_service.zones.compute import (
-    ZoningOptions,
-    bundled_zoning_manifest,
-    compute_zoning,
-    default_version_name,
-    first_grade_schools,
-    read_zoning_manifest,
-)
+from gis_service.geojson import zone_feature, zone_point_feature
+from gis_service.zones.compute import ZoningOptions, compute_zoning, default_version_name
+from gis_service.zones.eligibility import SchoolInReach, home_eligibility
+from gis_service.zones.geography import bundled_zoning_manifest, read_zoning_manifest
 
 router = APIRouter(tags=["zones"])
-
-Mode = Literal["walk", "motorbike"]
-
-
-class GeoJSONResponse(JSONResponse):
-    """A JSON response with the GeoJSON media type (RFC 7946)."""
-
-    media_type = "application/geo+json"
 
 
 class ZoneVersionPublic(BaseModel):
@@ -77,20 +66,13 @@ class ZoneVersionPublic(BaseModel):
 def _public(
     record: ZoneVersionRecord, *, statistics: bool = True, inputs: bool = False
 ) -> ZoneVersionPublic:
-    return ZoneVersionPublic(
-        id=record.id,
-        name=record.name,
-        district_code=record.district_code,
-        method=record.method,
-        status=record.status,
-        options=record.options,
-        inputs_hash=record.inputs_hash,
-        created_at=record.created_at,
-        created_by=record.created_by,
-        published_at=record.published_at,
-        published_by=record.published_by,
-        statistics=record.statistics if statistics else None,
-        inputs=record.inputs if inputs else None,
+    """Return a version, with its figures and its inputs only when asked for."""
+    public = ZoneVersionPublic.model_validate(record, from_attributes=True)
+    return public.model_copy(
+        update={
+            "statistics": public.statistics if statistics else None,
+            "inputs": public.inputs if inputs else None,
+        }
     )
 
 
@@ -104,15 +86,9 @@ class ZoneComputeRequest(BaseModel):
     default_first_grade_classes: int | None = Field(
         default=None, ge=0, le=30, description="classes assumed where unknown (default: 8)"
     )
-    mode: Mode = "walk"
+    mode: TravelModeName = "walk"
     solver: Literal["highs", "network_simplex"] = "highs"
     contiguity: bool = True
-
-
-def _district_net(
-    session: Session, networks: NetworkCache, district_code: str | None
-) -> DistrictNetwork:
-    return networks.for_district(session, district_code)
 
 
 @router.post("/zones/compute", status_code=201)
@@ -125,7 +101,7 @@ def compute_zones(
     body: ZoneComputeRequest,
 ) -> ZoneVersionPublic:
     """Compute admission zones with one method and save them as a draft version."""
-    district_net = _district_net(session, networks, settings.district_code)
+    district_net = networks.for_district(session, settings.district_code)
     manifest = read_zoning_manifest(bundled_zoning_manifest())
     geography = cache.geography(session, district_net, manifest)
     options = ZoningOptions(
@@ -185,29 +161,78 @@ def _chosen_version(
     return record
 
 
-def _collection(record: ZoneVersionRecord, features: list[dict[str, Any]]) -> dict[str, Any]:
-    """Return features of a version as a GeoJSON collection that names the version."""
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "version": _public(record, statistics=False).model_dump(mode="json"),
-    }
+class ZoneProperties(BaseModel):
+    """A zone's school, its estimated children and the school's first-grade seats."""
+
+    school_code: str | None = Field(description="null: the area from which no school is reached")
+    school_name: str | None
+    children: float = Field(description="first-graders estimated to live in the zone")
+    first_grade_seats: float | None
+    seats_assumed: bool = Field(description="seats come from the assumed number of classes")
+    free_first_grade_seats: int | None = Field(description="seats minus children, at least 0")
+
+
+class ZoneFeature(BaseModel):
+    """An admission zone as a GeoJSON Feature."""
+
+    type: Literal["Feature"] = "Feature"
+    id: str | None
+    geometry: MultiPolygonGeometry
+    properties: ZoneProperties
+
+
+class ZoneCollection(BaseModel):
+    """The zones of a version as a GeoJSON FeatureCollection that names the version."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[ZoneFeature]
+    version: ZoneVersionPublic
+
+
+class ZonePointProperties(BaseModel):
+    """A demand point's children, its ward, its zone school and the road distance to it."""
+
+    ward_code: str
+    children: float = Field(description="children of first-grade age estimated to live here")
+    placed: float = Field(description="of them, those seated in the zone school")
+    school_code: str | None
+    distance_m: float | None = Field(description="along the roads to the zone school")
+
+
+class ZonePointFeature(BaseModel):
+    """A demand point of a zone version as a GeoJSON Feature."""
+
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: PointGeometry
+    properties: ZonePointProperties
+
+
+class ZonePointCollection(BaseModel):
+    """The demand points of a version as a GeoJSON FeatureCollection that names the version."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[ZonePointFeature]
+    version: ZoneVersionPublic
 
 
 @router.get("/zones", response_class=GeoJSONResponse)
 def read_zones(
     session: SessionDep, settings: SettingsDep, version: VersionQuery = None
-) -> dict[str, Any]:
+) -> ZoneCollection:
     """The zones of the published version (or of ``version``) as a GeoJSON collection."""
     record = _chosen_version(session, settings.district_code, version)
     zones = zones_repository.zones_of(session, record.id)
-    return _collection(record, [zone_feature(z) for z in zones])
+    return ZoneCollection(
+        features=[ZoneFeature.model_validate(zone_feature(z)) for z in zones],
+        version=_public(record, statistics=False),
+    )
 
 
 @router.get("/zones/points", response_class=GeoJSONResponse)
 def read_zone_points(
     session: SessionDep, settings: SettingsDep, version: VersionQuery = None
-) -> dict[str, Any]:
+) -> ZonePointCollection:
     """Where the version's first-graders are estimated to live, as GeoJSON points.
 
     Each demand point carries its children of first-grade age (the ward's census cohort
@@ -216,14 +241,10 @@ def read_zone_points(
     """
     record = _chosen_version(session, settings.district_code, version)
     points = zones_repository.zone_points_of(session, record.id)
-    return _collection(record, [zone_point_feature(p) for p in points])
-
-
-class RouteLine(BaseModel):
-    """A GeoJSON LineString in EPSG:4326 following the roads."""
-
-    type: Literal["LineString"] = "LineString"
-    coordinates: list[tuple[float, float]]
+    return ZonePointCollection(
+        features=[ZonePointFeature.model_validate(zone_point_feature(p)) for p in points],
+        version=_public(record, statistics=False),
+    )
 
 
 class EligibleSchool(BaseModel):
@@ -239,6 +260,18 @@ class EligibleSchool(BaseModel):
     )
     seats_assumed: bool | None = Field(
         description="seats come from the assumed number of classes, not the registry"
+    )
+
+
+def _eligible(found: SchoolInReach) -> EligibleSchool:
+    return EligibleSchool(
+        code=found.school.code,
+        name=found.school.name,
+        location=point_geometry(found.school.lon, found.school.lat),
+        distance_m=found.distance_m,
+        duration_s=found.duration_s,
+        free_first_grade_seats=found.free_first_grade_seats,
+        seats_assumed=found.seats_assumed,
     )
 
 
@@ -259,23 +292,12 @@ class EligibilityAnswer(BaseModel):
     mode: str
     zone_version: VersionSummary
     zone_school: EligibleSchool | None
-    route: RouteLine | None
+    route: LineGeometry | None
     origin_snap_m: float | None = Field(
         description="the straight walk from the home to the road the route starts on, metres"
     )
     reason: str | None = Field(description="why the zone school or its route is missing")
     other_schools: list[EligibleSchool]
-
-
-def _line(district_net: DistrictNetwork, found: routing.Route) -> RouteLine:
-    xs, ys = found.geometry.xy
-    lon, lat = district_net.network.xy_to_lonlat(np.asarray(xs), np.asarray(ys))
-    return RouteLine(
-        coordinates=[
-            (round(float(a), COORDINATE_DECIMALS), round(float(b), COORDINATE_DECIMALS))
-            for a, b in zip(lon, lat, strict=True)
-        ]
-    )
 
 
 @router.get("/eligibility")
@@ -285,7 +307,7 @@ def eligibility(
     networks: NetworkDep,
     lat: Annotated[float, Query(description="latitude of the home, EPSG:4326 degrees")],
     lon: Annotated[float, Query(description="longitude of the home, EPSG:4326 degrees")],
-    mode: Mode = "walk",
+    mode: TravelModeName = "walk",
 ) -> EligibilityAnswer:
     """The school whose published admission zone holds the home, and the alternatives.
 
@@ -297,96 +319,18 @@ def eligibility(
     within the snapping limit: beyond water without a crossing), the zone school is still
     named and ``reason`` says why the route is missing.
     """
-    district_net = _district_net(session, networks, settings.district_code)
-    lon, lat = check_point(district_net.district, lat=lat, lon=lon, pointer="query:lat")
-    version = zones_repository.published_zone_version(session, district_net.district.code)
-    if version is None:
-        msg = (
-            f"district {district_net.district.code} has no published admission zones: "
-            "run `schoolgis zones compute` and `schoolgis zones publish`"
-        )
-        raise NotFoundError(msg)
-    stored = zones_repository.zones_of(session, version.id)
-    zones = {z.school_code: z for z in stored}
-    zone = zones_repository.zone_at(session, version.id, lon=lon, lat=lat)
-    if zone is None and stored:
-        # the zones partition the district up to slivers of rounding: take the nearest
-        home_point = Point(lon, lat)
-        zone = min(stored, key=lambda z: z.boundary.distance(home_point))
-    schools = first_grade_schools(session, district_net.district.code)
-    origin = district_net.to_metric(lon, lat)
-    with routing_errors("query:lat"):
-        costs = routing.one_to_many(
-            district_net.network,
-            mode,
-            origin=np.array([origin]),
-            destinations=district_net.schools_xy(schools),
-        )
-    _, reached = costs.pairs()
-    distance = dict(zip(reached.tolist(), costs.length_m.tolist(), strict=True))
-    duration = dict(zip(reached.tolist(), costs.travel_time_s.tolist(), strict=True))
-
-    def entry(index: int) -> EligibleSchool:
-        school = schools[index]
-        in_version = zones.get(school.code)
-        free = None if in_version is None else in_version.free_seats
-        return EligibleSchool(
-            code=school.code,
-            name=school.name,
-            location=PointGeometry(
-                coordinates=(
-                    round(school.lon, COORDINATE_DECIMALS),
-                    round(school.lat, COORDINATE_DECIMALS),
-                )
-            ),
-            distance_m=None if index not in distance else round(distance[index], 2),
-            duration_s=None if index not in duration else round(duration[index], 1),
-            free_first_grade_seats=None if free is None else int(free),
-            seats_assumed=None if in_version is None else in_version.seats_assumed,
-        )
-
-    codes = [s.code for s in schools]
-    home = None if zone is None or zone.school_code not in codes else codes.index(zone.school_code)
-    reason: str | None = None
-    route: RouteLine | None = None
-    origin_snap_m: float | None = None
-    zone_school = None if home is None else entry(home)
-    if zone is None or zone.school_code is None:
-        reason = "the home lies in no school's zone: no school can be reached from there"
-    elif home is None:
-        reason = f"the zone school {zone.school_code} is no longer an open first-grade school"
-    else:
-        try:
-            found = routing.shortest_route(
-                district_net.network,
-                mode,
-                origin=origin,
-                destination=district_net.to_metric(schools[home].lon, schools[home].lat),
-            )
-            route = _line(district_net, found)
-            origin_snap_m = round(found.origin_snap_m, 2)
-            zone_school = entry(home).model_copy(
-                update={
-                    "distance_m": round(found.length_m, 2),
-                    "duration_s": round(found.travel_time_s, 1),
-                }
-            )
-        except (routing.SnapDistanceError, routing.UnreachableError) as error:
-            reason = f"no {mode} route from this home to its zone school: {error}"
-    others = sorted((i for i in distance if i != home), key=lambda i: (distance[i], codes[i]))
+    district_net = networks.for_district(session, settings.district_code)
+    found = home_eligibility(
+        session, district_net, lat=lat, lon=lon, mode=mode, pointer="query:lat"
+    )
     return EligibilityAnswer(
-        lat=lat,
-        lon=lon,
-        mode=mode,
-        zone_version=VersionSummary(
-            id=version.id,
-            name=version.name,
-            method=version.method,
-            published_at=version.published_at,
-        ),
-        zone_school=zone_school,
-        route=route,
-        origin_snap_m=origin_snap_m,
-        reason=reason,
-        other_schools=[entry(i) for i in others],
+        lat=found.lat,
+        lon=found.lon,
+        mode=found.mode,
+        zone_version=VersionSummary.model_validate(found.version, from_attributes=True),
+        zone_school=None if found.zone_school is None else _eligible(found.zone_school),
+        route=None if found.route is None else route_line(district_net, found.route),
+        origin_snap_m=found.origin_snap_m,
+        reason=found.reason,
+        other_schools=[_eligible(s) for s in found.other_schools],
     )

@@ -12,20 +12,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gis_service.app import create_app
-from gis_service.db import admission_repository
-from gis_service.db.admission_repository import AuditRecord
+from gis_service.db import audit_repository
+from gis_service.db.audit_repository import AuditRecord
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
-from tests.gis_service.admission.support import (
-    SCHOOLS,
-    application,
-    bearer,
-    create_round,
-    homes,
-    make_token,
-    submit,
-)
-from tests.gis_service.conftest import Computed
+from tests.support.admission import SCHOOLS, application, create_round, homes, submit
+from tests.support.http import auth
+from tests.support.stores import make_token
+from tests.support.zones import Computed
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ def _audit(settings: Settings, **where: Any) -> list[AuditRecord]:
     engine = open_engine(settings)
     try:
         with Session(engine) as session:
-            return admission_repository.audit_entries(session, **where)
+            return audit_repository.audit_entries(session, **where)
     finally:
         engine.dispose()
 
@@ -80,7 +74,7 @@ def test_applications_are_seen_by_officers_and_by_their_family_only(
     )
     assert other["detail"] == unknown["detail"]
     planner = make_token(fast_settings, "planner")
-    _status(client.get(url, headers=bearer(planner)), 403)
+    _status(client.get(url, headers=auth(planner)), 403)
     # the family, with its secret typed loosely, and the officer
     loose = mine.secret.lower().replace("-", " ")
     family = _status(
@@ -90,7 +84,7 @@ def test_applications_are_seen_by_officers_and_by_their_family_only(
     assert family["child_name"] == "Nguyễn Minh Anh"
     assert family["ward_code"]
     assert family["result"] is None
-    seen = _status(client.get(url, headers=bearer(officer)), 200)
+    seen = _status(client.get(url, headers=auth(officer)), 200)
     assert seen == family
     looked_up = client.post(
         "/api/v1/applications/lookup",
@@ -121,9 +115,9 @@ def test_applications_are_seen_by_officers_and_by_their_family_only(
     assert all(mine.secret not in str(e) for e in _audit(fast_settings))
     # administrators read the log over HTTP
     admin = make_token(fast_settings, "admin")
-    _status(client.get("/api/v1/audit", headers=bearer(officer)), 403)
+    _status(client.get("/api/v1/audit", headers=auth(officer)), 403)
     served = client.get(
-        "/api/v1/audit", params={"object_id": mine.application_id}, headers=bearer(admin)
+        "/api/v1/audit", params={"object_id": mine.application_id}, headers=auth(admin)
     )
     assert [e["action"] for e in _status(served, 200)] == [e.action for e in entries]
 
@@ -146,7 +140,7 @@ def test_results_are_aggregates_for_the_public_and_personal_for_families(
     _status(client.post(f"/api/v1/rounds/{round_id}/placement", json={"seed": 1}), 401)
     run = _status(
         client.post(
-            f"/api/v1/rounds/{round_id}/placement", json={"seed": 1}, headers=bearer(officer)
+            f"/api/v1/rounds/{round_id}/placement", json={"seed": 1}, headers=auth(officer)
         ),
         201,
     )
@@ -157,8 +151,8 @@ def test_results_are_aggregates_for_the_public_and_personal_for_families(
     _status(client.get(run_url), 401)
     assert client.get(f"/api/v1/rounds/{round_id}/placement").json() == []
     _status(client.get(explain_url, headers=family), 404)
-    assert _status(client.get(explain_url, headers=bearer(officer)), 200)["run_status"] == "done"
-    _status(client.post(f"{run_url}/publish", headers=bearer(officer)), 200)
+    assert _status(client.get(explain_url, headers=auth(officer)), 200)["run_status"] == "done"
+    _status(client.post(f"{run_url}/publish", headers=auth(officer)), 200)
 
     public = _status(client.get(run_url), 200)
     assert public["status"] == "published"
@@ -189,12 +183,12 @@ def test_results_are_aggregates_for_the_public_and_personal_for_families(
 
 def test_the_audit_log_is_append_only(fast_settings: Settings) -> None:
     engine = open_engine(fast_settings)
-    context = admission_repository.AuditContext(
+    context = audit_repository.AuditContext(
         actor="tester", role="admin", request_id="r1", request_method="CLI", request_path="x"
     )
     try:
         with Session(engine) as session:
-            admission_repository.append_audit(
+            audit_repository.append_audit(
                 session, context, action="round.create", object_type="t", object_id="1"
             )
             session.commit()
@@ -202,6 +196,6 @@ def test_the_audit_log_is_append_only(fast_settings: Settings) -> None:
             with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
                 conn.execute(text(statement))
         with Session(engine) as session:
-            assert [e.actor for e in admission_repository.audit_entries(session)] == ["tester"]
+            assert [e.actor for e in audit_repository.audit_entries(session)] == ["tester"]
     finally:
         engine.dispose()

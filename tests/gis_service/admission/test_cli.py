@@ -8,18 +8,20 @@ import re
 import stat
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from gis_service.admission.runs import EXPORT_COLUMNS
+from gis_service.admission.export import EXPORT_COLUMNS
 from gis_service.cli import app as cli_app
-from gis_service.db import admission_repository
-from gis_service.db.admission_repository import AuditRecord
+from gis_service.cli import main
+from gis_service.db import audit_repository
+from gis_service.db.audit_repository import AuditRecord
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
-from tests.cli import run_schoolgis
-from tests.gis_service.admission.support import BORN, SCHOOLS, YEAR, homes
-from tests.gis_service.conftest import Computed
+from tests.support.admission import BORN, SCHOOLS, YEAR, homes
+from tests.support.cli import run_schoolgis
+from tests.support.zones import Computed
 
 
 def _cli(settings: Settings, *args: str) -> str:
@@ -35,7 +37,7 @@ def _audited(settings: Settings, *, round_id: int) -> list[AuditRecord]:
     engine = open_engine(settings)
     try:
         with Session(engine) as session:
-            return admission_repository.audit_entries(session, round_id=round_id)
+            return audit_repository.audit_entries(session, round_id=round_id)
     finally:
         engine.dispose()
 
@@ -124,3 +126,29 @@ def test_a_round_from_the_command_line(
     )
     assert "row 1, column choices: list at least one school" in rejected.stderr
     assert not (tmp_path / "bad.secrets.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("--rules", "sibling,rich", "--rules: unknown rule 'rich': use ("),
+        ("--max-choices", "11", "--max-choices: Input should be less than or equal to 10"),
+        ("--default-classes", "31", "--default-classes: Input should be less than or equal"),
+        ("--results-at", "2000-01-01", "--results-at: results_at must not be before"),
+    ],
+)
+def test_a_wrong_round_is_refused_on_one_line_before_the_store_opens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, problem: str
+) -> None:
+    close_at = (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    code = main(
+        [
+            "--data-dir", str(tmp_path), "rounds", "create", "--name", "Lớp 1", "--year",
+            str(YEAR), "--close-at", close_at, option, value,
+        ]
+    )  # fmt: skip
+    assert code == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"schoolgis: error: {problem}")
+    assert error.count("\n") == 1
+    assert not any(tmp_path.iterdir())

@@ -15,21 +15,21 @@ from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
 from gis_service.app import create_app
-from gis_service.db import admission_repository
+from gis_service.db import applications_repository, audit_repository
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
-from tests.gis_service.admission.support import (
+from tests.support.admission import (
     BORN,
     SCHOOLS,
     YEAR,
     application,
-    bearer,
     create_round,
     homes,
-    make_token,
     round_body,
 )
-from tests.gis_service.conftest import Computed
+from tests.support.http import auth, problem
+from tests.support.stores import make_token
+from tests.support.zones import Computed
 
 #: A point in Quận 6, west of the district.
 OUTSIDE = (106.6350, 10.7480)
@@ -46,13 +46,6 @@ def officer(settings: Settings) -> str:
     return make_token(settings, "enrolment_officer")
 
 
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def _reasons(body: dict[str, Any]) -> set[tuple[str, str]]:
     return {(e["pointer"], e["reason"]) for e in body["errors"]}
 
@@ -62,8 +55,8 @@ def _stored(settings: Settings, round_id: int) -> tuple[int, int]:
     engine = open_engine(settings)
     try:
         with Session(engine) as session:
-            count = len(admission_repository.round_applications(session, round_id))
-            audited = admission_repository.audit_entries(session, action="application.create")
+            count = len(applications_repository.round_applications(session, round_id))
+            audited = audit_repository.audit_entries(session, action="application.create")
             return count, len(audited)
     finally:
         engine.dispose()
@@ -99,9 +92,9 @@ def test_a_bad_batch_is_rejected_whole_with_each_reason(
         application(third, name="Trần Minh Huy", ward_code=own, choices=[]),
     ]
     response = client.post(
-        f"/api/v1/rounds/{round_id}/applications", json=batch, headers=bearer(officer)
+        f"/api/v1/rounds/{round_id}/applications", json=batch, headers=auth(officer)
     )
-    body = _problem(response, 422)
+    body = problem(response, 422)
     reasons = _reasons(body)
     expected = {
         ("/1/date_of_birth", "not_first_grade_age"),
@@ -137,7 +130,7 @@ def test_a_bad_batch_is_rejected_whole_with_each_reason(
     again = client.post(
         f"/api/v1/rounds/{round_id}/applications", json=application(home, name="NGUYỄN MINH ANH")
     )
-    assert _reasons(_problem(again, 422)) == {("/child_name", "already_applied")}
+    assert _reasons(problem(again, 422)) == {("/child_name", "already_applied")}
     assert _stored(settings, round_id) == (1, 1)
 
 
@@ -151,7 +144,7 @@ def _upload(client: TestClient, round_id: int, content: bytes, token: str | None
     return client.post(
         f"/api/v1/rounds/{round_id}/applications/import",
         files={"file": ("applications.csv", content, "text/csv")},
-        headers=bearer(token) if token else None,
+        headers=auth(token) if token else None,
     )
 
 
@@ -174,8 +167,8 @@ def test_a_csv_file_is_imported_whole_or_not_at_all(
         row(2, "Phạm Minh Khôi", good, SCHOOLS[2], "79779999"),
         row(3, "Võ Ngọc Hân", good, SCHOOLS[3], SCHOOLS[3]),
     ]
-    assert _problem(_upload(client, round_id, _csv(rows), None), 401)
-    body = _problem(_upload(client, round_id, _csv(rows), officer), 422)
+    assert problem(_upload(client, round_id, _csv(rows), None), 401)
+    body = problem(_upload(client, round_id, _csv(rows), officer), 422)
     assert _reasons(body) == {
         ("row 2, column Ngày sinh", "not_first_grade_age"),
         ("row 3, column choice_2", "unknown_school"),
@@ -199,7 +192,7 @@ def test_a_csv_file_is_imported_whole_or_not_at_all(
     ]
     assert answer["ignored_columns"] == ["STT"]
     assert _stored(settings, round_id) == (3, 3)
-    missing = _problem(_upload(client, round_id, _csv([["child_name", "lon"]]), officer), 422)
+    missing = problem(_upload(client, round_id, _csv([["child_name", "lon"]]), officer), 422)
     assert _reasons(missing) == {("column date_of_birth", "missing_column")}
 
 
@@ -211,12 +204,12 @@ def test_who_may_submit_and_when(
     url = f"/api/v1/rounds/{round_id}/applications"
     # a family sends its own application without a key; a list needs an officer
     assert client.post(url, json=application(first)).status_code == 201
-    _problem(client.post(url, json=[application(second)]), 401)
+    problem(client.post(url, json=[application(second)]), 401)
     planner = make_token(settings, "planner")
-    _problem(client.post(url, json=[application(second)], headers=bearer(planner)), 403)
-    closed = client.post(f"/api/v1/rounds/{round_id}/close", headers=bearer(officer))
+    problem(client.post(url, json=[application(second)], headers=auth(planner)), 403)
+    closed = client.post(f"/api/v1/rounds/{round_id}/close", headers=auth(officer))
     assert closed.json()["status"] == "closed"
-    late = _problem(client.post(url, json=application(second)), 409)
+    late = problem(client.post(url, json=application(second)), 409)
     assert "closed" in late["detail"]
     past = create_round(
         client,
@@ -224,43 +217,43 @@ def test_who_may_submit_and_when(
         name="late",
         applications_close_at=(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(),
     )
-    late = _problem(
+    late = problem(
         client.post(f"/api/v1/rounds/{past['id']}/applications", json=application(second)), 409
     )
     assert "past its deadline" in late["detail"]
-    _problem(client.post("/api/v1/rounds/9999/applications", json=application(second)), 404)
+    problem(client.post("/api/v1/rounds/9999/applications", json=application(second)), 404)
 
 
 def test_opening_a_round_checks_its_rules(
     client: TestClient, officer: str, settings: Settings
 ) -> None:
     url = "/api/v1/rounds"
-    _problem(client.post(url, json=round_body()), 401)
+    problem(client.post(url, json=round_body()), 401)
     planner = make_token(settings, "planner")
-    _problem(client.post(url, json=round_body(), headers=bearer(planner)), 403)
-    no_zones = _problem(
-        client.post(url, json=round_body(rules=["in_zone", "everyone"]), headers=bearer(officer)),
+    problem(client.post(url, json=round_body(), headers=auth(planner)), 403)
+    no_zones = problem(
+        client.post(url, json=round_body(rules=["in_zone", "everyone"]), headers=auth(officer)),
         422,
     )
     assert no_zones["errors"][0]["pointer"] == "/zone_version"
-    bad_rule = _problem(
-        client.post(url, json=round_body(rules=["sibling", "rich"]), headers=bearer(officer)), 422
+    bad_rule = problem(
+        client.post(url, json=round_body(rules=["sibling", "rich"]), headers=auth(officer)), 422
     )
     assert bad_rule["errors"][0]["pointer"] == "/rules/1"
-    after = _problem(
-        client.post(url, json=round_body(rules=["everyone", "sibling"]), headers=bearer(officer)),
+    after = problem(
+        client.post(url, json=round_body(rules=["everyone", "sibling"]), headers=auth(officer)),
         422,
     )
     assert "follows 'everyone'" in after["detail"]
-    seats = _problem(
-        client.post(url, json=round_body(seats={"123": 40}), headers=bearer(officer)), 422
+    seats = problem(
+        client.post(url, json=round_body(seats={"123": 40}), headers=auth(officer)), 422
     )
     assert seats["errors"][0]["pointer"] == "/seats/123"
     created = create_round(client, officer, seats={SCHOOLS[0]: 70})
     assert created["status"] == "open"
     assert created["seats"] == {SCHOOLS[0]: 70}
     assert created["rules"] == ["sibling", "priority_category", "everyone"]
-    _problem(client.post(url, json=round_body(), headers=bearer(officer)), 409)
+    problem(client.post(url, json=round_body(), headers=auth(officer)), 409)
     public = client.get(f"/api/v1/rounds/{created['id']}")
     assert public.status_code == 200
     assert public.json()["applications"] == 0
@@ -268,7 +261,7 @@ def test_opening_a_round_checks_its_rules(
     engine = open_engine(settings)
     try:
         with Session(engine) as session:
-            entries = admission_repository.audit_entries(session, action="round.create")
+            entries = audit_repository.audit_entries(session, action="round.create")
     finally:
         engine.dispose()
     assert [(e.actor, e.role, e.object_id, e.request_method, e.request_path) for e in entries] == [

@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 
 from gis_service.app import create_app
 from gis_service.crs import to_wgs84
-from gis_service.db import admission_repository
+from gis_service.db import placement_runs_repository
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
-from tests.gis_service.admission.support import BORN, bearer, create_round, make_token, names
-from tests.gis_service.conftest import Computed, publish_zones
+from tests.support.admission import BORN, create_round, names
+from tests.support.http import auth
+from tests.support.stores import make_token
+from tests.support.zones import Computed, publish_zones
 
 CHILDREN = 1_500
 CLASSES = 7
@@ -94,7 +96,7 @@ def test_every_child_of_the_district_is_placed_within_seats(
     submitted = client.post(
         f"/api/v1/rounds/{round_id}/applications",
         json=_applications(computed),
-        headers=bearer(officer),
+        headers=auth(officer),
     )
     assert submitted.status_code == 201, submitted.text[:2000]
     assert len(submitted.json()["applications"]) == CHILDREN
@@ -104,7 +106,7 @@ def test_every_child_of_the_district_is_placed_within_seats(
         response = client.post(
             f"/api/v1/rounds/{round_id}/placement",
             json={"seed": 2027, "method": method},
-            headers=bearer(officer),
+            headers=auth(officer),
         )
         assert response.status_code == 201, response.text
         runs[method] = response.json()
@@ -131,7 +133,7 @@ def test_every_child_of_the_district_is_placed_within_seats(
     _check_explanations(fast_settings, placed)
 
     published = client.post(
-        f"/api/v1/rounds/{round_id}/placement/{placed['id']}/publish", headers=bearer(officer)
+        f"/api/v1/rounds/{round_id}/placement/{placed['id']}/publish", headers=auth(officer)
     )
     assert published.status_code == 200, published.text
     public = client.get(f"/api/v1/rounds/{round_id}/placement/{placed['id']}").json()
@@ -143,7 +145,7 @@ def _check_explanations(settings: Settings, run: dict[str, Any]) -> None:
     engine = open_engine(settings)
     try:
         with Session(engine) as session:
-            results = admission_repository.run_results(session, run["id"])
+            results = placement_runs_repository.run_results(session, run["id"])
     finally:
         engine.dispose()
     assert len(results) == CHILDREN

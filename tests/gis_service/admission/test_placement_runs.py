@@ -19,25 +19,18 @@ from sqlalchemy.orm import Session
 from gis_service.admission import runs as placement_runs
 from gis_service.admission.runs import run_placement
 from gis_service.app import create_app
-from gis_service.db import admission_repository
+from gis_service.db import audit_repository, placement_runs_repository, rounds_repository
 from gis_service.db.admission_models import PlacementResult, PlacementRun
-from gis_service.db.admission_repository import AuditContext
+from gis_service.db.audit_repository import AuditContext
 from gis_service.db.backup import backup_store, restore_store
 from gis_service.errors import ConflictError
 from gis_service.networks import NetworkCache
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
-from tests.gis_service.admission.support import (
-    SCHOOLS,
-    application,
-    bearer,
-    create_round,
-    homes,
-    make_token,
-    names,
-    submit,
-)
-from tests.gis_service.conftest import Computed
+from tests.support.admission import SCHOOLS, application, create_round, homes, names, submit
+from tests.support.http import auth
+from tests.support.stores import make_token
+from tests.support.zones import Computed
 
 CLI_AUDIT = AuditContext(
     actor="tester", role="admin", request_id="t", request_method="CLI", request_path="test"
@@ -92,13 +85,13 @@ def _crowded_round(
 
 def _run(client: TestClient, officer: str, round_id: int, **body: Any) -> dict[str, Any]:
     return _status(
-        client.post(f"/api/v1/rounds/{round_id}/placement", json=body, headers=bearer(officer)),
+        client.post(f"/api/v1/rounds/{round_id}/placement", json=body, headers=auth(officer)),
         201,
     )
 
 
 def _results(session: Session, run_id: int) -> str:
-    rows = admission_repository.run_results(session, run_id)
+    rows = placement_runs_repository.run_results(session, run_id)
     payload = [
         [a.application_id, r.school_code, r.choice_rank, r.guaranteed, r.distance_m, r.explanation]
         for a, r in rows
@@ -123,7 +116,7 @@ def test_the_same_seed_gives_byte_identical_results(
     assert other["inputs_sha256"] != first["inputs_sha256"]
     # the frozen inputs are served as they were hashed
     inputs = client.get(
-        f"/api/v1/rounds/{round_id}/placement/{first['id']}/inputs", headers=bearer(officer)
+        f"/api/v1/rounds/{round_id}/placement/{first['id']}/inputs", headers=auth(officer)
     )
     assert hashlib.sha256(inputs.content).hexdigest() == first["inputs_sha256"]
     frozen = inputs.json()
@@ -139,6 +132,18 @@ def test_the_same_seed_gives_byte_identical_results(
     assert stats["guaranteed_children"] > 0
     by_code = {s["code"]: s for s in stats["schools"]}
     assert by_code[SCHOOLS[0]]["seated"] == by_code[SCHOOLS[1]]["seated"] == 5
+    # the typed answers serve the figures and explanations exactly as they were saved
+    stored = placement_runs_repository.get_run(session, round_id, first["id"]).statistics
+    application, result = placement_runs_repository.run_results(session, first["id"])[-1]
+    session.rollback()
+    assert json.dumps(stats, ensure_ascii=False) == json.dumps(stored, ensure_ascii=False)
+    explained = client.get(
+        f"/api/v1/rounds/{round_id}/placement/{first['id']}/explain/{application.application_id}",
+        headers=auth(officer),
+    )
+    assert json.dumps(_status(explained, 200)["explanation"], ensure_ascii=False) == json.dumps(
+        result.explanation, ensure_ascii=False
+    )
     # a random seed is drawn and recorded when none is given
     drawn = _run(client, officer, round_id)
     assert 0 <= drawn["seed"] <= placement_runs.MAX_SEED
@@ -149,7 +154,7 @@ def test_explanations_name_the_cutoff_and_the_guarantee(
 ) -> None:
     round_id = _crowded_round(client, officer, computed)
     run = _run(client, officer, round_id, seed=7)
-    frozen = json.loads(admission_repository.run_inputs(session, round_id, run["id"]) or "")
+    frozen = json.loads(placement_runs_repository.run_inputs(session, round_id, run["id"]) or "")
     codes = [s["code"] for s in frozen["schools"]]
     seats = {s["code"]: s["seats"] for s in frozen["schools"]}
     seated = {s["code"]: s["seated"] for s in run["statistics"]["schools"]}
@@ -158,7 +163,7 @@ def test_explanations_name_the_cutoff_and_the_guarantee(
     order = run["statistics"]["priority_order"]
     assert order == ["sibling", "priority_category", "everyone"]
     guaranteed = 0
-    for application_row, result in admission_repository.run_results(session, run["id"]):
+    for application_row, result in placement_runs_repository.run_results(session, run["id"]):
         told = result.explanation
         assert told["school_code"] == result.school_code
         for choice in told["choices"]:
@@ -221,8 +226,8 @@ def test_a_run_that_fails_midway_leaves_the_store_unchanged(
 
     # killed while explaining the placement, then while writing the results
     for module, name in (
-        (placement_runs, "_explanation"),
-        (admission_repository, "_result_row"),
+        (placement_runs, "explain_child"),
+        (placement_runs_repository, "_result_row"),
     ):
         with monkeypatch.context() as patch:
             patch.setattr(module, name, crash_after(25, getattr(module, name)))
@@ -235,15 +240,15 @@ def test_a_run_that_fails_midway_leaves_the_store_unchanged(
     assert after["runs"] == sorted([*before["runs"], *((run, "failed") for run in failed)])
     assert _results(session, kept["id"]) == kept_results
     for run_id in failed:
-        record = admission_repository.get_run(session, round_id, run_id)
+        record = placement_runs_repository.get_run(session, round_id, run_id)
         assert record.error == "RuntimeError: the machine went down"
         assert record.digest is None
-        assert admission_repository.run_inputs(session, round_id, run_id) is None
-    fails = admission_repository.audit_entries(session, action="placement.fail")
+        assert placement_runs_repository.run_inputs(session, round_id, run_id) is None
+    fails = audit_repository.audit_entries(session, action="placement.fail")
     assert [int(e.object_id) for e in fails] == failed
 
     # publishing killed midway publishes nothing
-    original = admission_repository.append_audit
+    original = audit_repository.append_audit
 
     def failing_audit(*args: Any, **kwargs: Any) -> None:
         if kwargs.get("action") == "placement.publish":
@@ -252,15 +257,15 @@ def test_a_run_that_fails_midway_leaves_the_store_unchanged(
         original(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(admission_repository, "append_audit", failing_audit)
+        patch.setattr(audit_repository, "append_audit", failing_audit)
         with pytest.raises(RuntimeError):
             placement_runs.publish_placement(session, round_id, kept["id"], audit=CLI_AUDIT)
     session.rollback()
-    assert admission_repository.get_run(session, round_id, kept["id"]).status == "done"
-    assert admission_repository.get_round(session, round_id).status == "open"
+    assert placement_runs_repository.get_run(session, round_id, kept["id"]).status == "done"
+    assert rounds_repository.get_round(session, round_id).status == "open"
     session.rollback()
     published = client.post(
-        f"/api/v1/rounds/{round_id}/placement/{kept['id']}/publish", headers=bearer(officer)
+        f"/api/v1/rounds/{round_id}/placement/{kept['id']}/publish", headers=auth(officer)
     )
     assert _status(published, 200)["digest"] == kept["digest"]
     assert _results(session, kept["id"]) == kept_results
@@ -273,14 +278,14 @@ def test_publishing_freezes_the_round(client: TestClient, officer: str, computed
     assert boston["publishable"] is False
     placed = _run(client, officer, round_id, seed=5)
     base = f"/api/v1/rounds/{round_id}/placement"
-    refused = client.post(f"{base}/{boston['id']}/publish", headers=bearer(officer))
+    refused = client.post(f"{base}/{boston['id']}/publish", headers=auth(officer))
     assert "comparison only" in _status(refused, 409)["detail"]
     _status(client.post(f"{base}/{placed['id']}/publish"), 401)
-    _status(client.post(f"{base}/{placed['id']}/publish", headers=bearer(officer)), 200)
+    _status(client.post(f"{base}/{placed['id']}/publish", headers=auth(officer)), 200)
     # frozen: no other run, no second publication, no new application
-    again = client.post(base, json={"seed": 5}, headers=bearer(officer))
+    again = client.post(base, json={"seed": 5}, headers=auth(officer))
     assert "frozen" in _status(again, 409)["detail"]
-    _status(client.post(f"{base}/{placed['id']}/publish", headers=bearer(officer)), 409)
+    _status(client.post(f"{base}/{placed['id']}/publish", headers=auth(officer)), 409)
     (home,) = homes(computed, 1, seed=99)
     late = client.post(
         f"/api/v1/rounds/{round_id}/applications", json=application(home, name="Đỗ An")
@@ -289,20 +294,20 @@ def test_publishing_freezes_the_round(client: TestClient, officer: str, computed
     described = client.get(f"/api/v1/rounds/{round_id}").json()
     assert (described["status"], described["published_run_id"]) == ("closed", placed["id"])
     assert [r["id"] for r in client.get(base).json()] == [placed["id"]]
-    _status(client.post(f"{base}/999/publish", headers=bearer(officer)), 404)
+    _status(client.post(f"{base}/999/publish", headers=auth(officer)), 404)
 
 
 def test_a_killed_run_is_failed_by_the_next_one(
     client: TestClient, officer: str, session: Session, fast_settings: Settings, computed: Computed
 ) -> None:
     round_id = _crowded_round(client, officer, computed, count=5)
-    killed = admission_repository.start_run(
+    killed = placement_runs_repository.start_run(
         session, round_id, method="deferred_acceptance", seed=3, actor="tester"
     )
     session.commit()
     later = _run(client, officer, round_id, seed=3)
     session.rollback()
-    assert admission_repository.get_run(session, round_id, killed.id).status == "running"
+    assert placement_runs_repository.get_run(session, round_id, killed.id).status == "running"
     session.execute(
         update(PlacementRun)
         .where(PlacementRun.id == killed.id)
@@ -310,17 +315,17 @@ def test_a_killed_run_is_failed_by_the_next_one(
     )
     session.commit()
     run_placement(session, NetworkCache(fast_settings), round_id=round_id, seed=3, audit=CLI_AUDIT)
-    stale = admission_repository.get_run(session, round_id, killed.id)
+    stale = placement_runs_repository.get_run(session, round_id, killed.id)
     assert stale.status == "failed"
     assert stale.error is not None
     assert stale.error.startswith("interrupted")
-    assert admission_repository.get_run(session, round_id, later["id"]).status == "done"
+    assert placement_runs_repository.get_run(session, round_id, later["id"]).status == "done"
     with pytest.raises(ConflictError):
-        admission_repository.save_run_results(
+        placement_runs_repository.save_run_results(
             session,
             round_id,
             killed.id,
-            admission_repository.RunOutcome("{}", "0" * 64, "0" * 64, {}, ()),
+            placement_runs_repository.RunOutcome("{}", "0" * 64, "0" * 64, {}, ()),
         )
 
 
@@ -328,19 +333,19 @@ def test_a_round_without_seats_or_applications_cannot_be_placed(
     client: TestClient, officer: str, computed: Computed
 ) -> None:
     empty = create_round(client, officer, name="empty")["id"]
-    refused = client.post(f"/api/v1/rounds/{empty}/placement", json={}, headers=bearer(officer))
+    refused = client.post(f"/api/v1/rounds/{empty}/placement", json={}, headers=auth(officer))
     assert "no applications" in _status(refused, 409)["detail"]
     unseated = create_round(client, officer, name="no seats", default_first_grade_classes=None)
     (home,) = homes(computed, 1, seed=8)
     submit(client, unseated["id"], officer, [application(home)])
     refused = client.post(
-        f"/api/v1/rounds/{unseated['id']}/placement", json={"seed": 1}, headers=bearer(officer)
+        f"/api/v1/rounds/{unseated['id']}/placement", json={"seed": 1}, headers=auth(officer)
     )
     assert "seats of schools" in _status(refused, 422)["detail"]
-    runs = client.get(f"/api/v1/rounds/{unseated['id']}/placement", headers=bearer(officer))
+    runs = client.get(f"/api/v1/rounds/{unseated['id']}/placement", headers=auth(officer))
     assert [r["status"] for r in runs.json()] == ["failed"]
     bad = client.post(
-        f"/api/v1/rounds/{empty}/placement", json={"method": "lottery"}, headers=bearer(officer)
+        f"/api/v1/rounds/{empty}/placement", json={"method": "lottery"}, headers=auth(officer)
     )
     _status(bad, 422)
 
@@ -356,7 +361,7 @@ def test_rounds_runs_and_the_audit_log_survive_backup_and_restore(
     round_id = _crowded_round(client, officer, computed, count=6)
     run = _run(client, officer, round_id, seed=8)
     kept = _results(session, run["id"])
-    audited = len(admission_repository.audit_entries(session))
+    audited = len(audit_repository.audit_entries(session))
     session.rollback()
     engine = open_engine(fast_settings)
     try:
@@ -366,10 +371,10 @@ def test_rounds_runs_and_the_audit_log_survive_backup_and_restore(
         engine.dispose()
         restore_store(engine, tmp_path / f"store{suffix}")
         with Session(engine) as restored:
-            runs = admission_repository.list_runs(restored, round_id)
+            runs = placement_runs_repository.list_runs(restored, round_id)
             assert [(r.id, r.digest) for r in runs] == [(run["id"], run["digest"])]
             assert _results(restored, run["id"]) == kept
-            assert len(admission_repository.audit_entries(restored)) == audited
+            assert len(audit_repository.audit_entries(restored)) == audited
         # still append-only
         with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
             conn.execute(text("DELETE FROM audit_log"))

@@ -11,26 +11,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError, NotFoundError
+from gis_service.forecasting.answers import district_summary, forecast_items
 from gis_service.forecasting.district import (
     DistrictForecast,
-    bundled_forecast_manifest,
     compute_district_forecast,
-    district_summary,
-    forecast_items,
-    load_forecast_inputs,
     next_school_year,
 )
+from gis_service.forecasting.manifest import bundled_forecast_manifest, load_forecast_inputs
 from gis_service.registry import schools as registry
 from gis_service.settings import Settings
-from tests.cli import run_schoolgis
-from tests.gis_service.conftest import Computed, publish_zones
+from tests.support.cli import run_schoolgis
+from tests.support.zones import Computed, publish_zones
 
 WARD_8 = "27121"
 NGUYEN_THAI_SON = "79770006"  # the only primary school of Phường 8 in the bundled registry
@@ -60,8 +60,8 @@ def forecast(
     )
 
 
-def item(items: list[dict[str, object]], code: str) -> dict[str, object]:
-    return next(entry for entry in items if entry["code"] == code)
+def item(items: Sequence[Any], code: str) -> Any:
+    return next(entry for entry in items if entry.code == code)
 
 
 def test_ward_entrants_of_the_bundled_district(session: Session) -> None:
@@ -69,34 +69,29 @@ def test_ward_entrants_of_the_bundled_district(session: Session) -> None:
     assert result.years == tuple(range(2020, 2037))
     assert [ward.code for ward in result.wards] == sorted(ward.code for ward in result.wards)
     ward_8 = item(forecast_items(result, level="ward", year=2020), WARD_8)
-    assert ward_8["name"] == "Phường 8"
-    assert ward_8["primary_schools"] == 1
-    assert ward_8["first_grade_entrants"]["central"] == pytest.approx(
-        ward_8_entrants(2020), abs=0.05
-    )
+    assert ward_8.name == "Phường 8"
+    assert ward_8.primary_schools == 1
+    assert ward_8.first_grade_entrants.central == pytest.approx(ward_8_entrants(2020), abs=0.05)
     later = item(forecast_items(result, level="ward", year=2030), WARD_8)
-    assert later["first_grade_entrants"]["central"] == pytest.approx(
-        ward_8_entrants(2030), abs=0.05
-    )
-    band = later["first_grade_entrants"]
-    assert band["low"] <= band["central"] <= band["high"]
+    assert later.first_grade_entrants.central == pytest.approx(ward_8_entrants(2030), abs=0.05)
+    band = later.first_grade_entrants
+    assert band.low <= band.central <= band.high
     # No bundled school has a class count: capacity and shortfall are unknown, not zero.
-    assert ward_8["capacity_known"] is False
-    assert ward_8["seat_shortfall"] is None
+    assert ward_8.capacity_known is False
+    assert ward_8.seat_shortfall is None
     # A ward with no primary school has 0 seats: its whole demand is a shortfall.
     ward_7 = item(forecast_items(result, level="ward", year=2020), "27124")
-    assert ward_7["primary_schools"] == 0
-    assert ward_7["first_grade_seats"] == 0
-    assert ward_7["seat_shortfall"]["central"] == ward_7["first_grade_entrants"]["central"]
+    assert ward_7.primary_schools == 0
+    assert ward_7.first_grade_seats == 0
+    assert ward_7.seat_shortfall.central == ward_7.first_grade_entrants.central
     total = district_summary(result, year=2020)
-    assert total["first_grade_entrants"]["central"] == pytest.approx(
+    assert total.first_grade_entrants.central == pytest.approx(
         sum(
-            i["first_grade_entrants"]["central"]
-            for i in forecast_items(result, level="ward", year=2020)
+            i.first_grade_entrants.central for i in forecast_items(result, level="ward", year=2020)
         ),
         abs=0.5,
     )
-    assert total["first_grade_seats"] is None
+    assert total.first_grade_seats is None
 
 
 def test_capacity_gap_and_first_year_short(session: Session) -> None:
@@ -111,14 +106,12 @@ def test_capacity_gap_and_first_year_short(session: Session) -> None:
     result = forecast(session, 2026)
     expected_short = next(year for year in result.years if ward_8_entrants(year) > 120)
     ward_8 = item(forecast_items(result, level="ward", year=2030), WARD_8)
-    assert ward_8["first_grade_seats"] == 120
-    assert ward_8["seat_shortfall"]["central"] == pytest.approx(
-        ward_8_entrants(2030) - 120, abs=0.05
-    )
+    assert ward_8.first_grade_seats == 120
+    assert ward_8.seat_shortfall.central == pytest.approx(ward_8_entrants(2030) - 120, abs=0.05)
     expected_classrooms = -(-round(ward_8_entrants(2030), 6) // 40) - 3
-    assert ward_8["classroom_shortfall"]["central"] == expected_classrooms
-    assert ward_8["first_year_short"]["central"] == expected_short
-    assert ward_8["first_year_short"]["high"] <= expected_short
+    assert ward_8.classroom_shortfall.central == expected_classrooms
+    assert ward_8.first_year_short.central == expected_short
+    assert ward_8.first_year_short.high <= expected_short
 
 
 def test_school_demand_from_its_enrolment_history(session: Session) -> None:
@@ -142,25 +135,19 @@ def test_school_demand_from_its_enrolment_history(session: Session) -> None:
     result = forecast(session, 2027)
     school = item(forecast_items(result, level="school", year=2027), NGUYEN_THAI_SON)
     # Its share of Phường 8's entrants in 2026 (125 first-graders) carries on: 125 * (1 + g).
-    assert school["first_grade_entrants"]["central"] == pytest.approx(
-        125 * (1 + GROWTH_8), abs=0.05
-    )
-    assert school["first_grade_seats"] == 140
-    assert school["seat_shortfall"]["central"] == pytest.approx(
-        125 * (1 + GROWTH_8) - 140, abs=0.05
-    )
-    assert "2026" in school["demand_method"]
+    assert school.first_grade_entrants.central == pytest.approx(125 * (1 + GROWTH_8), abs=0.05)
+    assert school.first_grade_seats == 140
+    assert school.seat_shortfall.central == pytest.approx(125 * (1 + GROWTH_8) - 140, abs=0.05)
+    assert "2026" in school.demand_method
     total = (
         125 * (1 + GROWTH_8) + 125 * 119 / 120 + 119 * 117 / 118 + 117 * 114 / 115 + 114 * 109 / 110
     )
-    assert school["enrolment_total"]["central"] == pytest.approx(total, abs=0.05)
+    assert school.enrolment_total.central == pytest.approx(total, abs=0.05)
     others = [
-        i for i in forecast_items(result, level="school", year=2027) if i["code"] != NGUYEN_THAI_SON
+        i for i in forecast_items(result, level="school", year=2027) if i.code != NGUYEN_THAI_SON
     ]
     assert len(others) == 6
-    assert all(
-        i["first_grade_entrants"] is None and "zones" in i["no_demand_reason"] for i in others
-    )
+    assert all(i.first_grade_entrants is None and "zones" in i.no_demand_reason for i in others)
 
 
 def test_years_outside_the_base_years_are_refused(session: Session) -> None:
@@ -197,10 +184,10 @@ def test_a_manifest_with_a_development(tmp_path: Path, session: Session) -> None
     before = item(forecast_items(with_tower, level="ward", year=2027), ward)
     after = item(forecast_items(with_tower, level="ward", year=2028), ward)
     plain = item(forecast_items(without, level="ward", year=2028), ward)
-    assert before["housing_yield"] == 0
-    assert after["housing_yield"] == pytest.approx(10.0)  # 500 dwellings x 0.02
-    assert after["first_grade_entrants"]["central"] == pytest.approx(
-        plain["first_grade_entrants"]["central"] + 10.0, abs=0.05
+    assert before.housing_yield == 0
+    assert after.housing_yield == pytest.approx(10.0)  # 500 dwellings x 0.02
+    assert after.first_grade_entrants.central == pytest.approx(
+        plain.first_grade_entrants.central + 10.0, abs=0.05
     )
 
 
@@ -265,36 +252,36 @@ def test_zone_level_spreads_the_ward_entrants_over_the_published_zones(
     by_year = {}
     for year in result.years:
         zones = forecast_items(result, level="zone", year=year)
-        assert [zone["code"] for zone in zones] == school_codes  # every zone school, once
+        assert [zone.code for zone in zones] == school_codes  # every zone school, once
         district = district_summary(result, year=year)
         # The optimal zones hold every populated demand point: nothing is left unzoned.
-        assert district["unzoned_entrants"]["central"] == pytest.approx(0, abs=1e-9)
-        assert sum(zone["first_grade_entrants"]["central"] for zone in zones) == pytest.approx(
-            district["first_grade_entrants"]["central"], abs=0.5
+        assert district.unzoned_entrants.central == pytest.approx(0, abs=1e-9)
+        assert sum(zone.first_grade_entrants.central for zone in zones) == pytest.approx(
+            district.first_grade_entrants.central, abs=0.5
         )
-        by_year[year] = {zone["code"]: zone for zone in zones}
+        by_year[year] = {zone.code: zone for zone in zones}
     first = by_year[2027]
-    assert {(z["first_grade_seats"], z["seats_assumed"]) for z in first.values()} == {(200, True)}
+    assert {(z.first_grade_seats, z.seats_assumed) for z in first.values()} == {(200, True)}
     for code in school_codes:
         for variant in ("central", "high"):
-            short = [y for y in result.years if by_year[y][code]["seat_shortfall"][variant] > 0]
-            assert first[code]["first_year_short"][variant] == (short[0] if short else None)
+            short = [
+                y for y in result.years if getattr(by_year[y][code].seat_shortfall, variant) > 0
+            ]
+            assert getattr(first[code].first_year_short, variant) == (short[0] if short else None)
     # Trương Quyền's zone has the most entrants (225 in 2027): 9 classes of 25 for 8.
     crowded = first["79770020"]
-    assert crowded["first_grade_entrants"]["central"] > 200
-    assert crowded["first_year_short"]["central"] == 2027
-    assert crowded["classroom_shortfall"]["central"] == 1
+    assert crowded.first_grade_entrants.central > 200
+    assert crowded.first_year_short.central == 2027
+    assert crowded.classroom_shortfall.central == 1
     # Each ward's entrants are spread whole over the zones.
     for ward in result.wards:
-        total = sum(zone["ward_shares"].get(ward.code, 0) for zone in first.values())
+        total = sum(zone.ward_shares.get(ward.code, 0) for zone in first.values())
         assert total == pytest.approx(1, abs=1e-3)
     # A school's demand is its zone's; the registry knows no classes, so no shortfall.
     for school in forecast_items(result, level="school", year=2030):
-        assert (
-            school["first_grade_entrants"] == by_year[2030][school["code"]]["first_grade_entrants"]
-        )
-        assert "zone version 'q3-optimal'" in school["demand_method"]
-        assert school["seat_shortfall"] is None
+        assert school.first_grade_entrants == by_year[2030][school.code].first_grade_entrants
+        assert "zone version 'q3-optimal'" in school.demand_method
+        assert school.seat_shortfall is None
 
 
 def test_zone_level_needs_published_zones(session: Session) -> None:
@@ -302,7 +289,7 @@ def test_zone_level_needs_published_zones(session: Session) -> None:
     assert result.zones is None
     with pytest.raises(NotFoundError, match="no published zones: compute and publish a version"):
         forecast_items(result, level="zone", year=2027)
-    assert district_summary(result, year=2027)["unzoned_entrants"] is None
+    assert district_summary(result, year=2027).unzoned_entrants is None
 
 
 YEARS_2027_2029 = ["--first-year", "2027", "--years", "3"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,20 +11,25 @@ from fastapi.testclient import TestClient
 from shapely import Point
 
 from gis_service.app import create_app
+from gis_service.canonical import canonical_sha256
+from gis_service.forecasting.schemas import (
+    ForecastAnswer,
+    ForecastComputed,
+    SchoolForecastItem,
+    WardForecastItem,
+    ZoneForecastItem,
+)
 from gis_service.settings import Settings
-from tests.gis_service.conftest import Computed, publish_zones
+from tests.support.http import auth, problem
+from tests.support.zones import Computed, publish_zones
 
 PARAMS = {"year": 2030, "from_year": 2027}
 #: A home in Quận 3 (EPSG:4326) where the test's housing development is built.
 TOWER_LON, TOWER_LAT = 106.6850, 10.7800
 
 
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def test_ward_forecast(client: TestClient) -> None:
-    response = client.get("/api/v1/forecasts", params={**PARAMS, "level": "ward"})
+def test_ward_forecast(read_only_client: TestClient) -> None:
+    response = read_only_client.get("/api/v1/forecasts", params={**PARAMS, "level": "ward"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["district_code"] == "770"
@@ -52,7 +58,7 @@ def test_school_forecast_after_entering_classes_and_enrolment(
     patched = client.patch(
         "/api/v1/schools/79770006",
         json={"first_grade_classes": 2, "enrolment": enrolment},
-        headers=_auth(editor_token),
+        headers=auth(editor_token),
     )
     assert patched.status_code == 200, patched.text
     body = client.get("/api/v1/forecasts", params={**PARAMS, "level": "school"}).json()
@@ -79,9 +85,9 @@ def test_school_forecast_after_entering_classes_and_enrolment(
     ],
 )
 def test_bad_requests_are_problems(
-    client: TestClient, params: dict[str, object], pointer: str | None
+    read_only_client: TestClient, params: dict[str, object], pointer: str | None
 ) -> None:
-    response = client.get("/api/v1/forecasts", params=params)
+    response = read_only_client.get("/api/v1/forecasts", params=params)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
@@ -91,18 +97,9 @@ def test_bad_requests_are_problems(
         assert "base year 2019" in body["detail"]
 
 
-def _problem(response: Any, status: int, *words: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    for word in words:
-        assert word in body["detail"], body["detail"]
-    return body
-
-
-def test_zone_level_without_published_zones_is_not_found(client: TestClient) -> None:
-    response = client.get("/api/v1/forecasts", params={**PARAMS, "level": "zone"})
-    _problem(response, 404, "no published zones: compute and publish a version first")
+def test_zone_level_without_published_zones_is_not_found(read_only_client: TestClient) -> None:
+    response = read_only_client.get("/api/v1/forecasts", params={**PARAMS, "level": "zone"})
+    problem(response, 404, "no published zones: compute and publish a version first")
 
 
 # --- POST /api/v1/forecasts/compute -------------------------------------------------------
@@ -135,8 +132,8 @@ def zoned_client(settings: Settings, computed: Computed) -> Iterator[TestClient]
         yield client
 
 
-def test_zone_level_after_publishing_zones(zoned_client: TestClient) -> None:
-    response = zoned_client.get("/api/v1/forecasts", params={**PARAMS, "level": "zone"})
+def test_zone_level_after_publishing_zones(zoned_read_only_client: TestClient) -> None:
+    response = zoned_read_only_client.get("/api/v1/forecasts", params={**PARAMS, "level": "zone"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["zone_version"]["name"] == "q3-optimal"
@@ -147,15 +144,15 @@ def test_zone_level_after_publishing_zones(zoned_client: TestClient) -> None:
 
 
 def test_compute_needs_a_planner(client: TestClient, editor_token: str) -> None:
-    _problem(client.post("/api/v1/forecasts/compute", json=COMPUTE), 401, "API key")
-    response = client.post("/api/v1/forecasts/compute", json=COMPUTE, headers=_auth(editor_token))
-    _problem(response, 403, "planner")
+    problem(client.post("/api/v1/forecasts/compute", json=COMPUTE), 401, "API key")
+    response = client.post("/api/v1/forecasts/compute", json=COMPUTE, headers=auth(editor_token))
+    problem(response, 403, "planner")
 
 
 def test_compute_with_a_development_raises_its_zone_only(
     zoned_client: TestClient, planner_token: str, computed: Computed
 ) -> None:
-    planner = _auth(planner_token)
+    planner = auth(planner_token)
     plain = zoned_client.post("/api/v1/forecasts/compute", json=COMPUTE, headers=planner)
     assert plain.status_code == 200, plain.text
     baseline = plain.json()
@@ -192,7 +189,7 @@ def test_compute_with_a_development_raises_its_zone_only(
 
 
 def test_compute_with_a_ward_migration_rate(client: TestClient, planner_token: str) -> None:
-    planner = _auth(planner_token)
+    planner = auth(planner_token)
     ward = {**COMPUTE, "level": "ward"}
     baseline = client.post("/api/v1/forecasts/compute", json=ward, headers=planner).json()
     assert baseline["zone_version"] is None
@@ -253,6 +250,93 @@ def test_compute_refuses_bad_bodies(
     pointer: str,
     words: tuple[str, ...],
 ) -> None:
-    response = client.post("/api/v1/forecasts/compute", json=body, headers=_auth(planner_token))
-    problem = _problem(response, 422, *words)
-    assert problem["errors"][0]["pointer"] == pointer, problem
+    response = client.post("/api/v1/forecasts/compute", json=body, headers=auth(planner_token))
+    body = problem(response, 422, *words)
+    assert body["errors"][0]["pointer"] == pointer, body
+
+
+# --- the answers' models ----------------------------------------------------------------
+
+ITEM_OF = {"ward": WardForecastItem, "school": SchoolForecastItem, "zone": ZoneForecastItem}
+
+
+def _same_json(model: ForecastAnswer | ForecastComputed, body: dict[str, Any]) -> bool:
+    """The model gives back the body byte for byte: keys, their order, ints and floats."""
+    return json.dumps(model.model_dump(mode="json")) == json.dumps(body)
+
+
+def test_answers_validate_against_their_models(
+    zoned_client: TestClient, planner_token: str
+) -> None:
+    for level, item_type in ITEM_OF.items():
+        response = zoned_client.get("/api/v1/forecasts", params={**PARAMS, "level": level})
+        assert response.status_code == 200, response.text
+        answer = ForecastAnswer.model_validate(response.json())
+        assert {type(item) for item in answer.items} == {item_type}
+        assert _same_json(answer, response.json())
+    body = {**COMPUTE, "level": "school", "overrides": {**OVERRIDES, "developments": [TOWER]}}
+    response = zoned_client.post(
+        "/api/v1/forecasts/compute", json=body, headers=auth(planner_token)
+    )
+    assert response.status_code == 200, response.text
+    computed = ForecastComputed.model_validate(response.json())
+    assert computed.years == [2027, 2028, 2029, 2030, 2031]
+    assert all(
+        type(item) is SchoolForecastItem
+        for items in computed.items_by_year.values()
+        for item in items
+    )
+    assert _same_json(computed, response.json())
+    assert computed.inputs_hash == canonical_sha256(response.json()["inputs_used"])
+
+
+def test_openapi_shows_the_answers(read_only_client: TestClient) -> None:
+    spec = read_only_client.get("/openapi.json").json()
+
+    def answer(path: str, method: str) -> Any:
+        return spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]
+
+    assert answer("/api/v1/forecasts", "get")["schema"] == {
+        "$ref": "#/components/schemas/ForecastAnswer"
+    }
+    assert answer("/api/v1/forecasts/compute", "post")["schema"] == {
+        "$ref": "#/components/schemas/ForecastComputed"
+    }
+    schemas = spec["components"]["schemas"]
+    assert list(schemas["ForecastAnswer"]["properties"]) == [
+        "district_code",
+        "district_name",
+        "level",
+        "year",
+        "base_year",
+        "horizon",
+        "inputs",
+        "inputs_version",
+        "zone_version",
+        "district",
+        "items",
+    ]
+    items = schemas["ForecastAnswer"]["properties"]["items"]["anyOf"]
+    assert [variant["items"]["$ref"].rsplit("/", 1)[1] for variant in items] == [
+        "WardForecastItem",
+        "SchoolForecastItem",
+        "ZoneForecastItem",
+    ]
+    assert list(schemas["WardForecastItem"]["properties"]) == [
+        "code",
+        "name",
+        "primary_schools",
+        "first_grade_entrants",
+        "first_grade_classes",
+        "class_size_cap",
+        "first_grade_seats",
+        "capacity_known",
+        "seat_shortfall",
+        "classroom_shortfall",
+        "first_year_short",
+        "housing_yield",
+    ]
+    assert schemas["WardForecastItem"]["additionalProperties"] is False
+    computed = schemas["ForecastComputed"]["properties"]
+    assert computed["inputs_used"] == {"$ref": "#/components/schemas/ForecastInputsUsed"}
+    assert "net_migration_rate" in schemas["CohortRatesUsed"]["properties"]

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from gis_service.db import repository
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
-from tests.cli import run_schoolgis
-from tests.conftest import SCREENSHOTS
-from tests.gis_service.conftest import Computed, publish_zones
+from tests.support.browser import SCREENSHOTS
+from tests.support.cli import run_schoolgis
+from tests.support.zones import Computed, publish_zones
 
 #: Nguyễn Thái Sơn, the only primary school of Phường 8: 2 classes of 35 = 70 seats.
 SCHOOL_WITH_CLASSES = "79770006"
@@ -35,6 +35,8 @@ YEARS = ["--first-year", "2027", "--years", "5"]
 SHORTFALL_FILLS = {"#2166ac", "#67a9cf", "#d1e5f0", "#fddbc7", "#ef8a62", "#b2182b", "#d9d9d9"}
 #: The rounding of the JSON (0.1) plus that of the page (whole children).
 DISPLAY_TOLERANCE = 0.55
+#: One worker runs the browser tests: one Chromium, and one writer of each screenshot.
+pytestmark = pytest.mark.xdist_group("browser")
 
 
 @dataclass(frozen=True)

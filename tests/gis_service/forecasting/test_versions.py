@@ -14,8 +14,8 @@ from gis_service.db import forecast_inputs_repository as versions
 from gis_service.db.forecast_inputs_repository import ForecastInputDraft
 from gis_service.db.models import ForecastInputVersion
 from gis_service.settings import Settings
-from tests.cli import run_schoolgis
-from tests.conftest import DISTRICT_CODE
+from tests.support.cli import run_schoolgis
+from tests.support.stores import DISTRICT_CODE
 
 #: 400 dwellings x 0.025 children per cohort in Quận 3, lived in from 2028.
 BLOCK = {

@@ -14,7 +14,8 @@ from gis_service.db import forecast_inputs_repository as versions
 from gis_service.db.forecast_inputs_repository import ForecastInputDraft
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
-from tests.conftest import DISTRICT_CODE
+from tests.support.http import auth
+from tests.support.stores import DISTRICT_CODE
 
 INPUTS = "/api/v1/forecasts/inputs"
 #: A block in Quận 3 (EPSG:4326, lon/lat) where the versions' development is built.
@@ -32,10 +33,6 @@ BLOCK = {
 }
 BLOCK_YIELD = {2027: 0.0, 2028: 0.0, 2029: 5.0, 2030: 10.0, 2031: 10.0}
 SOURCE = {"source": "planning office, permits 2026/31", "as_of": "2026-07-01"}
-
-
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _version(name: str = "permits-2026", **inputs: Any) -> dict[str, Any]:
@@ -67,7 +64,7 @@ def _central(items: list[dict[str, Any]]) -> dict[str, float]:
 def test_save_list_adopt_and_the_forecasts_use_the_adopted_version(
     client: TestClient, planner_token: str
 ) -> None:
-    planner = _auth(planner_token)
+    planner = auth(planner_token)
     manifest_only = client.post(
         "/api/v1/forecasts/compute",
         json={"first_year": 2027, "years": 5, "level": "ward"},
@@ -183,7 +180,7 @@ def test_bad_inputs_are_refused_at_their_pointer_and_nothing_is_saved(
     pointer: str,
     words: tuple[str, ...],
 ) -> None:
-    planner = _auth(planner_token)
+    planner = auth(planner_token)
     response = client.post(INPUTS, json=body, headers=planner)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -195,7 +192,7 @@ def test_bad_inputs_are_refused_at_their_pointer_and_nothing_is_saved(
 
 
 def test_a_version_never_changes(client: TestClient, planner_token: str) -> None:
-    planner = _auth(planner_token)
+    planner = auth(planner_token)
     saved = client.post(INPUTS, json=_version(), headers=planner).json()
     where = f"{INPUTS}/{saved['id']}"
     changed = _version(net_migration_rate={"27121": 0.02})
@@ -220,13 +217,13 @@ def test_versions_need_a_planner(client: TestClient, editor_token: str) -> None:
         anonymous = client.request(method, url, json=body)
         assert anonymous.status_code == 401, (method, url, anonymous.text)
         assert anonymous.headers["www-authenticate"] == "Bearer"
-        editor = client.request(method, url, json=body, headers=_auth(editor_token))
+        editor = client.request(method, url, json=body, headers=auth(editor_token))
         assert editor.status_code == 403, (method, url, editor.text)
         assert "planner" in editor.json()["detail"]
 
 
 def test_unknown_versions(client: TestClient, planner_token: str) -> None:
-    planner = _auth(planner_token)
+    planner = auth(planner_token)
     for method, url in (("GET", f"{INPUTS}/7"), ("POST", f"{INPUTS}/nope/adopt")):
         response = client.request(method, url, headers=planner)
         assert response.status_code == 404, response.text
@@ -240,7 +237,7 @@ def test_unknown_versions(client: TestClient, planner_token: str) -> None:
 def test_compute_takes_overrides_or_a_version_not_both(
     client: TestClient, planner_token: str
 ) -> None:
-    planner = _auth(planner_token)
+    planner = auth(planner_token)
     client.post(INPUTS, json=_version(), headers=planner)
     both = {
         "first_year": 2027,
@@ -272,7 +269,7 @@ def test_a_version_that_no_longer_fits_is_not_adopted(
             )
             versions.save_forecast_input_version(session, draft)
             session.commit()
-        planner = _auth(planner_token)
+        planner = auth(planner_token)
         refused = client.post(f"{INPUTS}/stale/adopt", headers=planner)
         assert refused.status_code == 422, refused.text
         assert "'stale' does not fit" in refused.json()["detail"]

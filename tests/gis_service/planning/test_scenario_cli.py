@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from gis_service.settings import Settings
-from tests.cli import run_schoolgis
+from tests.support.cli import run_schoolgis
 
 
 def _ok(args: list[str], settings: Settings) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,18 +13,14 @@ from sqlalchemy.orm import Session
 import routing
 from gis_service.errors import InvalidInputError
 from gis_service.networks import NetworkCache
-from gis_service.planning.scenarios import (
-    PlanningContext,
-    ScenarioIn,
-    compare_documents,
-    evaluate,
-    overlay_geography,
-    planning_context,
-)
+from gis_service.planning.changes import ScenarioIn, overlay_geography
+from gis_service.planning.comparison import compare_documents
+from gis_service.planning.evaluation import PlanningContext, evaluate, planning_context
+from gis_service.planning.schemas import EvaluationDocument
 from gis_service.startup import open_engine
-from gis_service.zones.compute import ZoningCache
-from tests.conftest import DISTRICT_CODE, Templates, make_store_settings
-from tests.gis_service.conftest import Computed
+from gis_service.zones.geography import Geography, ZoningCache
+from tests.support.stores import Templates, make_store_settings
+from tests.support.zones import Computed, copy_network_cache
 
 TODAY = dt.date(2026, 12, 2)
 #: A street corner in Phường 9, Quận 3 (EPSG:4326), far from every primary school.
@@ -38,10 +33,7 @@ def context(
 ) -> Iterator[PlanningContext]:
     folder = tmp_path_factory.mktemp("scenarios")
     settings = next(make_store_settings("spatialite", templates, folder / "data"))
-    cache = settings.networks_dir / DISTRICT_CODE / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    for saved in computed.cache_dir.glob("*.npz"):
-        shutil.copyfile(saved, cache / saved.name)
+    copy_network_cache(computed.cache_dir, settings)
     engine = open_engine(settings)
     try:
         with Session(engine) as session:
@@ -59,46 +51,63 @@ def _scenario(*changes: dict[str, Any], rezoning: str = "affected") -> ScenarioI
     )
 
 
-def _document(context: PlanningContext, *changes: dict[str, Any], **options: Any) -> dict[str, Any]:
+def _document(
+    context: PlanningContext, *changes: dict[str, Any], **options: Any
+) -> EvaluationDocument:
     return evaluate(context, _scenario(*changes, **options)).document()
 
 
 @pytest.fixture(scope="module")
-def baseline(context: PlanningContext) -> dict[str, Any]:
+def baseline(context: PlanningContext) -> EvaluationDocument:
     return evaluate(context, ScenarioIn(name="baseline")).document()
 
 
 def test_the_baseline_is_the_registry_as_it_is(
-    context: PlanningContext, baseline: dict[str, Any]
+    context: PlanningContext, baseline: EvaluationDocument
 ) -> None:
     codes = [s.code for s in context.geography.schools]
-    assert [s["code"] for s in baseline["schools"]] == codes
-    assert {s["status"] for s in baseline["schools"]} == {"registry"}
-    assert baseline["zoning"]["figures"] == context.baseline.statistics_json()["figures"]
-    assert [y["year"] for y in baseline["forecast"]] == list(range(2027, 2037))
-    assert len(baseline["points"]) == len(context.geography.points)
+    assert [s.code for s in baseline.schools] == codes
+    assert {s.status for s in baseline.schools} == {"registry"}
+    assert baseline.zoning.figures == context.baseline.statistics_json()["figures"]
+    assert [y.year for y in baseline.forecast] == list(range(2027, 2037))
+    assert len(baseline.points) == len(context.geography.points)
+
+
+def test_the_baseline_inputs_are_hashed_once_per_context(
+    context: PlanningContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def described(_: Geography) -> dict[str, Any]:
+        msg = "the geography was described again"
+        raise AssertionError(msg)
+
+    hashed = context.context_hash
+    monkeypatch.setattr(Geography, "describe", described)
+    first = evaluate(context, ScenarioIn(name="baseline"))
+    second = evaluate(context, ScenarioIn(name="baseline"))
+    assert first.context_hash == second.context_hash == context.context_hash == hashed
+    assert len(hashed) == 64
 
 
 @pytest.mark.parametrize("index", range(7))
 def test_closing_a_school_moves_exactly_its_zone_children(
-    context: PlanningContext, baseline: dict[str, Any], index: int
+    context: PlanningContext, baseline: EvaluationDocument, index: int
 ) -> None:
     code = context.geography.schools[index].code
     closed = _document(context, {"kind": "close_school", "school_code": code})
-    compared = compare_documents(baseline, [(1, closed)])["scenarios"][0]
-    in_zone = {p[0]: p[3] for p in baseline["points"] if p[4] == code}
-    moved = {f["properties"]["point_id"] for f in compared["moved"]["features"]}
+    compared = compare_documents(baseline, [(1, closed)]).scenarios[0]
+    in_zone = {p[0]: p[3] for p in baseline.points if p[4] == code}
+    moved = {f.properties.point_id for f in compared.moved.features}
     assert moved == set(in_zone)
-    assert compared["moved_children"] == pytest.approx(sum(in_zone.values()), abs=1e-2)
-    assert {f["properties"]["from_school"] for f in compared["moved"]["features"]} == {code}
-    assert code not in {f["properties"]["to_school"] for f in compared["moved"]["features"]}
-    assert code not in [s["code"] for s in closed["schools"]]
-    lost = next(s["seats"] for s in baseline["schools"] if s["code"] == code)
-    assert closed["forecast"][0]["seats"] == baseline["forecast"][0]["seats"] - lost
+    assert compared.moved_children == pytest.approx(sum(in_zone.values()), abs=1e-2)
+    assert {f.properties.from_school for f in compared.moved.features} == {code}
+    assert code not in {f.properties.to_school for f in compared.moved.features}
+    assert code not in [s.code for s in closed.schools]
+    lost = next(s.seats for s in baseline.schools if s.code == code)
+    assert closed.forecast[0].seats == baseline.forecast[0].seats - lost
 
 
 def test_adding_a_school_where_children_live_lowers_the_mean_distance(
-    context: PlanningContext, baseline: dict[str, Any]
+    context: PlanningContext, baseline: EvaluationDocument
 ) -> None:
     added = _document(
         context,
@@ -111,18 +120,17 @@ def test_adding_a_school_where_children_live_lowers_the_mean_distance(
             "first_grade_classes": 8,
         },
     )
-    compared = compare_documents(baseline, [(1, added)])["scenarios"][0]
-    assert compared["change"]["mean_distance_m.walk"] < -10
+    compared = compare_documents(baseline, [(1, added)]).scenarios[0]
+    assert compared.change["mean_distance_m.walk"] < -10
     assert (
-        compared["figures"]["mean_distance_m.walk"]
-        < baseline["zoning"]["figures"]["mean_distance_m.walk"]
+        compared.figures["mean_distance_m.walk"] < baseline.zoning.figures["mean_distance_m.walk"]
     )
-    new = next(s for s in added["schools"] if s["code"] == "NEW-1")
-    assert new["status"] == "planned"
-    assert new["seats"] == 8 * 35
-    assert new["children"] > 0.5 * new["seats"]
-    assert compared["moved_children"] >= new["children"] - 1e-6
-    assert added["forecast"][0]["seats"] == baseline["forecast"][0]["seats"] + 280
+    new = next(s for s in added.schools if s.code == "NEW-1")
+    assert new.status == "planned"
+    assert new.seats == 8 * 35
+    assert new.children > 0.5 * new.seats
+    assert compared.moved_children >= new.children - 1e-6
+    assert added.forecast[0].seats == baseline.forecast[0].seats + 280
 
 
 def test_a_new_school_routes_only_its_own_column(context: PlanningContext) -> None:
@@ -162,7 +170,7 @@ def test_a_new_school_routes_only_its_own_column(context: PlanningContext) -> No
 
 
 def test_a_development_adds_its_children_to_the_zones_and_the_forecast(
-    context: PlanningContext, baseline: dict[str, Any]
+    context: PlanningContext, baseline: EvaluationDocument
 ) -> None:
     block = {
         "kind": "add_development",
@@ -175,24 +183,24 @@ def test_a_development_adds_its_children_to_the_zones_and_the_forecast(
         "occupancy_ramp": [0.5, 1.0],
     }
     built = _document(context, block)
-    points = {p[0]: p for p in built["points"]}
+    points = {p[0]: p for p in built.points}
     assert points["development:khu-can-ho-A"][3] == pytest.approx(40.0)
-    assert built["zoning"]["figures"]["children"] == pytest.approx(
-        baseline["zoning"]["figures"]["children"] + 40.0, abs=1e-3
+    assert built.zoning.figures["children"] == pytest.approx(
+        baseline.zoning.figures["children"] + 40.0, abs=1e-3
     )
-    by_year = {y["year"]: y["entrants"]["central"] for y in built["forecast"]}
-    before = {y["year"]: y["entrants"]["central"] for y in baseline["forecast"]}
+    by_year = {y.year: y.entrants.central for y in built.forecast}
+    before = {y.year: y.entrants.central for y in baseline.forecast}
     assert by_year[2028] == pytest.approx(before[2028], abs=1e-3)
     assert by_year[2029] - before[2029] == pytest.approx(20.0, abs=1e-2)
     assert by_year[2031] - before[2031] == pytest.approx(40.0, abs=1e-2)
-    compared = compare_documents(baseline, [(1, built)])["scenarios"][0]
+    compared = compare_documents(baseline, [(1, built)]).scenarios[0]
     assert "development:khu-can-ho-A" not in {
-        f["properties"]["point_id"] for f in compared["moved"]["features"]
+        f.properties.point_id for f in compared.moved.features
     }
 
 
 def test_classes_and_the_class_size_cap_set_the_seats(
-    context: PlanningContext, baseline: dict[str, Any]
+    context: PlanningContext, baseline: EvaluationDocument
 ) -> None:
     first, second = (s.code for s in context.geography.schools[:2])
     changed = _document(
@@ -200,19 +208,19 @@ def test_classes_and_the_class_size_cap_set_the_seats(
         {"kind": "set_classes", "school_code": first, "first_grade_classes": 12},
         {"kind": "set_classes", "school_code": second, "first_grade_classes": 4},
     )
-    seats = {s["code"]: (s["seats"], s["status"]) for s in changed["schools"]}
+    seats = {s.code: (s.seats, s.status) for s in changed.schools}
     assert seats[first] == (12 * 35, "changed")
     assert seats[second] == (4 * 35, "changed")
     # as many seats as before, moved between two schools: as many children without a seat
     # (up to the zoning's rounding of each point to one school)
-    assert changed["zoning"]["figures"]["shortfall_children"] == pytest.approx(
-        baseline["zoning"]["figures"]["shortfall_children"], abs=0.05
+    assert changed.zoning.figures["shortfall_children"] == pytest.approx(
+        baseline.zoning.figures["shortfall_children"], abs=0.05
     )
     capped = _document(context, {"kind": "set_class_size_cap", "class_size_cap": 30})
-    assert {s["seats"] for s in capped["schools"]} == {8 * 30}
-    assert capped["forecast"][0]["seats"] == 7 * 8 * 30
-    assert capped["forecast"][0]["spare_seats_central"] == pytest.approx(
-        baseline["forecast"][0]["spare_seats_central"] - 7 * 8 * 5, abs=1e-2
+    assert {s.seats for s in capped.schools} == {8 * 30}
+    assert capped.forecast[0].seats == 7 * 8 * 30
+    assert capped.forecast[0].spare_seats_central == pytest.approx(
+        baseline.forecast[0].spare_seats_central - 7 * 8 * 5, abs=1e-2
     )
 
 
@@ -227,8 +235,8 @@ def test_rezoning_everything_is_at_least_as_short_as_rezoning_the_affected(
         "lat": NEW_LAT,
         "first_grade_classes": 8,
     }
-    affected = _document(context, change)["zoning"]["figures"]
-    everything = _document(context, change, rezoning="all")["zoning"]["figures"]
+    affected = _document(context, change).zoning.figures
+    everything = _document(context, change, rezoning="all").zoning.figures
     # fewer constraints, so no worse: up to the rounding of points to one school each
     assert everything["shortfall_children"] <= affected["shortfall_children"] + 0.05
     assert everything["total_distance_m"] <= affected["total_distance_m"] * 1.001

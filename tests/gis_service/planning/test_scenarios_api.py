@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from sqlalchemy import Engine, text
 
 from gis_service.app import create_app
+from gis_service.planning.schemas import (
+    EvaluationAnswer,
+    ScenarioComparison,
+    SiteSuggestionAnswer,
+)
 from gis_service.settings import Settings
+from tests.support.http import auth
 
 SCENARIOS = "/api/v1/scenarios"
 #: The registry's tables: a scenario must never change a row of them.
@@ -23,10 +31,16 @@ NEW_SCHOOL = {
     "lat": 10.7807537,
     "first_grade_classes": 8,
 }
-
-
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+#: A housing development alone: no child of the baseline's demand points changes zone school.
+DEVELOPMENT = {
+    "kind": "add_development",
+    "name": "khu-can-ho-A",
+    "lon": 106.6850,
+    "lat": 10.7800,
+    "dwellings": 2000,
+    "completion_year": 2029,
+    "children_per_dwelling_per_cohort": 0.02,
+}
 
 
 def _registry(engine: Engine) -> dict[str, list[Any]]:
@@ -62,16 +76,16 @@ def test_scenarios_are_for_planners_only(
         anonymous = planning_client.request(method, path, json={"name": "x"})
         assert anonymous.status_code == 401, (method, path, anonymous.text)
         editor = planning_client.request(
-            method, path, json={"name": "x"}, headers=_auth(editor_token)
+            method, path, json={"name": "x"}, headers=auth(editor_token)
         )
         assert editor.status_code == 403, (method, path, editor.text)
-    assert planning_client.get(SCENARIOS, headers=_auth(planner_token)).json() == []
+    assert planning_client.get(SCENARIOS, headers=auth(planner_token)).json() == []
 
 
 def test_a_scenario_lives_its_life_without_touching_the_registry(
     planning_client: TestClient, planner_token: str, engine: Engine
 ) -> None:
-    planner = _auth(planner_token)
+    planner = auth(planner_token)
     before = _registry(engine)
     closed_code = _first_school(planning_client)
     created = planning_client.post(
@@ -158,7 +172,7 @@ def test_a_scenario_lives_its_life_without_touching_the_registry(
 def test_a_bad_change_is_refused_at_its_pointer_and_nothing_is_saved(
     planning_client: TestClient, planner_token: str, changes: list[Any], pointer: str
 ) -> None:
-    planner = _auth(planner_token)
+    planner = auth(planner_token)
     response = planning_client.post(
         SCENARIOS, json={"name": "sai", "changes": changes}, headers=planner
     )
@@ -169,7 +183,7 @@ def test_a_bad_change_is_refused_at_its_pointer_and_nothing_is_saved(
 
 
 def test_suggested_sites_become_a_scenario(planning_client: TestClient, planner_token: str) -> None:
-    planner = _auth(planner_token)
+    planner = auth(planner_token)
     response = planning_client.post(
         "/api/v1/sites/suggest",
         json={"new_schools": 1, "grid_candidates": 60, "scenario_name": "một trường gợi ý"},
@@ -211,7 +225,7 @@ def test_planner_candidates_with_a_budget(planning_client: TestClient, planner_t
         {"name": "góc phố", "geometry": {"type": "Point", "coordinates": [106.6880, 10.7760]}},
     ]
     body = {"new_schools": 1, "candidates": candidates}
-    planner = _auth(planner_token)
+    planner = auth(planner_token)
     free = planning_client.post("/api/v1/sites/suggest", json=body, headers=planner)
     assert free.status_code == 200, free.text
     assert free.json()["candidates"] == 2
@@ -235,3 +249,91 @@ def test_planner_candidates_with_a_budget(planning_client: TestClient, planner_t
         assert answer["status"] == "optimal"
     chosen = answer["sites"][0]
     assert (chosen["lon"], chosen["lat"]) == (106.688, 10.776)
+
+
+def _answer_schema(openapi: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    response = openapi["paths"][f"/api/v1{path}"][method]["responses"]["200"]
+    schema: dict[str, Any] = response["content"]["application/json"]["schema"]
+    return schema
+
+
+def test_the_openapi_document_shows_the_planning_answers(tmp_path: Path) -> None:
+    openapi = TestClient(create_app(Settings(data_dir=tmp_path))).get("/openapi.json").json()
+    schemas = openapi["components"]["schemas"]
+    for method, path, name in (
+        ("post", "/scenarios/{scenario}/evaluate", "EvaluationAnswer"),
+        ("get", "/scenarios/compare", "ScenarioComparison"),
+        ("post", "/sites/suggest", "SuggestedSites"),
+    ):
+        assert _answer_schema(openapi, method, path) == {"$ref": f"#/components/schemas/{name}"}
+    evaluation = schemas["EvaluationAnswer"]
+    assert list(evaluation["properties"]) == [
+        *("scenario_id", "revision", "computed_at", "computed_by"),
+        *("scenario", "context_hash", "zoning", "schools", "forecast", "points", "seconds"),
+    ]
+    assert set(evaluation["required"]) == set(evaluation["properties"])
+    year = schemas["YearGap"]["properties"]
+    assert year["entrants"] == {"$ref": "#/components/schemas/VariantValues"}
+    assert schemas["SchoolOutcome"]["properties"]["status"]["enum"] == [
+        "registry",
+        "changed",
+        "planned",
+    ]
+    comparison = schemas["ScenarioComparison"]
+    assert list(comparison["properties"]) == [
+        "district_code",
+        "first_year",
+        "baseline",
+        "scenarios",
+    ]
+    moved = schemas["ComparedScenario"]["properties"]["moved"]
+    assert moved == {"$ref": "#/components/schemas/MovedLayer"}
+    suggested = schemas["SuggestedSites"]
+    assert "sites" in suggested["required"]
+    assert "scenario" in suggested["properties"]
+    assert "scenario" not in suggested["required"]
+
+
+def _matches(model: type[BaseModel], body: bytes) -> BaseModel:
+    """Validate an answer with its model, which must give back the very same bytes."""
+    answer = model.model_validate_json(body)
+    assert answer.model_dump_json().encode() == body
+    return answer
+
+
+def test_the_answers_are_their_models_byte_for_byte(
+    planning_client: TestClient, planner_token: str
+) -> None:
+    planner = auth(planner_token)
+    for name, changes in (("thêm trường", [NEW_SCHOOL]), ("khu nhà ở", [DEVELOPMENT])):
+        created = planning_client.post(
+            SCENARIOS, json={"name": name, "changes": changes}, headers=planner
+        )
+        assert created.status_code == 201, created.text
+    evaluated = planning_client.post(f"{SCENARIOS}/thêm trường/evaluate", headers=planner)
+    assert evaluated.status_code == 200, evaluated.text
+    evaluation = _matches(EvaluationAnswer, evaluated.content)
+    assert isinstance(evaluation, EvaluationAnswer)
+    assert list(evaluated.json())[:5] == [
+        *("scenario_id", "revision", "computed_at", "computed_by", "scenario")
+    ]
+    assert evaluation.computed_at.utcoffset() is not None
+
+    compared = planning_client.get(
+        f"{SCENARIOS}/compare", params={"ids": "thêm trường,khu nhà ở"}, headers=planner
+    )
+    assert compared.status_code == 200, compared.text
+    comparison = _matches(ScenarioComparison, compared.content)
+    assert isinstance(comparison, ScenarioComparison)
+    adding, housing = comparison.scenarios
+    assert adding.moved_points > 0
+    # no child changes zone: the sum of no flow is written as the integer 0
+    assert (housing.moved_points, housing.flows) == (0, [])
+    assert '"moved_children":0,' in compared.text
+
+    suggested = planning_client.post(
+        "/api/v1/sites/suggest", json={"new_schools": 1, "grid_candidates": 40}, headers=planner
+    )
+    assert suggested.status_code == 200, suggested.text
+    assert "scenario" not in suggested.json()
+    _matches(SiteSuggestionAnswer, suggested.content)

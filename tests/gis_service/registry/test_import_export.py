@@ -6,8 +6,6 @@ import csv
 import datetime as dt
 import json
 import sqlite3
-import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -36,7 +34,7 @@ from gis_service.ingest.schools_file import (
 from gis_service.records import SchoolData
 from gis_service.registry.quality import COMPLETENESS_FIELDS, assess_quality, quality_report
 from gis_service.settings import Settings
-from tests.cli import cli_env
+from tests.support.cli import cli_env, run_schoolgis
 
 DISTRICT = "770"
 TRUONG_QUYEN = "79770020"  # Trường Tiểu học Trương Quyền, Phường 13 (OSM way 289444668)
@@ -649,14 +647,7 @@ def test_cli_rejected_import_fails_and_writes_nothing(
     assert isinstance(result.exception, InvalidInputError)
     assert "row 2, column lat: outside_district — " in result.stdout
 
-    process = subprocess.run(
-        [sys.executable, "-m", "gis_service", "schools", "import", str(path)],
-        env=cli_env(settings),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    process = run_schoolgis(["schools", "import", str(path)], settings)
     assert process.returncode == 1
     assert process.stderr.splitlines() == [
         "schoolgis: error: bad.csv: 1 of 2 rows rejected; nothing was written"

@@ -13,12 +13,9 @@ from pyproj import CRS
 from shapely.geometry import shape
 
 from gis_service.crs import WGS84, to_metric
+from tests.support.http import auth
 
 CODE = "79770020"  # Trường Tiểu học Trương Quyền
-
-
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _csv(rows: list[list[str]]) -> bytes:
@@ -39,7 +36,7 @@ def _upload(
         "/api/v1/schools/import",
         params={"dry_run": "true"} if dry_run else None,
         files={"file": (name, content, "application/octet-stream")},
-        headers=_auth(token) if token else None,
+        headers=auth(token) if token else None,
     )
 
 

@@ -36,12 +36,9 @@ from gis_service.db import zones_repository
 from gis_service.errors import ConflictError, NotFoundError
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
-from gis_service.zones.compute import (
-    ZoningOptions,
-    compare_methods,
-    compute_zoning,
-)
-from tests.gis_service.conftest import Computed, publish_zones
+from gis_service.zones.compute import ZoningOptions, compare_methods, compute_zoning
+from tests.support.http import auth, problem
+from tests.support.zones import Computed, publish_zones
 
 DISTRICT = "770"
 METRIC = "EPSG:32648"
@@ -175,24 +172,15 @@ def zone_client(fast_settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def _problem(response: Any, status: int, *words: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    for word in words:
-        assert word in body["detail"], body["detail"]
-    return body
-
-
 def test_compute_and_publish_over_http(
     zone_client: TestClient, planner_token: str, editor_token: str
 ) -> None:
     body = {"method": "optimal", "name": "api-draft", "default_first_grade_classes": 12}
-    _problem(zone_client.post("/api/v1/zones/compute", json=body), 401)
-    editor = {"Authorization": f"Bearer {editor_token}"}
-    _problem(zone_client.post("/api/v1/zones/compute", json=body, headers=editor), 403)
-    planner = {"Authorization": f"Bearer {planner_token}"}
-    _problem(zone_client.get("/api/v1/zones"), 404, "no published zones")
+    problem(zone_client.post("/api/v1/zones/compute", json=body), 401)
+    editor = auth(editor_token)
+    problem(zone_client.post("/api/v1/zones/compute", json=body, headers=editor), 403)
+    planner = auth(planner_token)
+    problem(zone_client.get("/api/v1/zones"), 404, "no published zones")
     created = zone_client.post("/api/v1/zones/compute", json=body, headers=planner)
     assert created.status_code == 201, created.text
     version = created.json()
@@ -204,9 +192,9 @@ def test_compute_and_publish_over_http(
     assert version["statistics"]["figures"]["shortfall_children"] == 0
     assert version["inputs"]["census"]["age"] == 6
     again = zone_client.post("/api/v1/zones/compute", json=body, headers=planner)
-    _problem(again, 409, "api-draft")
+    problem(again, 409, "api-draft")
     bad = zone_client.post("/api/v1/zones/compute", json={"method": "magic"}, headers=planner)
-    _problem(bad, 422)
+    problem(bad, 422)
     published = zone_client.post("/api/v1/zones/api-draft/publish", headers=planner)
     assert published.status_code == 200, published.text
     assert published.json()["status"] == "published"
@@ -239,7 +227,7 @@ def test_compute_and_publish_over_http(
         code = zone["properties"]["school_code"]
         assert per_school[code] == pytest.approx(zone["properties"]["children"], abs=0.1)
     assert zone_client.get("/api/v1/zones/points").json()["version"]["name"] == "api-draft"
-    _problem(zone_client.get("/api/v1/zones/points", params={"version": "nope"}), 404, "nope")
+    problem(zone_client.get("/api/v1/zones/points", params={"version": "nope"}), 404, "nope")
 
 
 @pytest.fixture
@@ -250,10 +238,10 @@ def published_client(fast_settings: Settings, computed: Computed) -> Iterator[Te
 
 
 def test_eligibility_names_the_zone_school_and_the_route(
-    published_client: TestClient, computed: Computed
+    zoned_read_only_client: TestClient, computed: Computed
 ) -> None:
     lat, lon = HOME
-    response = published_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon})
+    response = zoned_read_only_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon})
     assert response.status_code == 200, response.text
     answer = response.json()
     zones = computed.optimal.zones
@@ -275,7 +263,7 @@ def test_eligibility_names_the_zone_school_and_the_route(
     assert [o["distance_m"] for o in others] == sorted(o["distance_m"] for o in others)
     assert expected.code not in {o["code"] for o in others}
     assert answer["zone_version"]["name"] == "q3-optimal"
-    motorbike = published_client.get(
+    motorbike = zoned_read_only_client.get(
         "/api/v1/eligibility", params={"lat": lat, "lon": lon, "mode": "motorbike"}
     ).json()
     assert motorbike["zone_school"]["code"] == expected.code
@@ -283,11 +271,11 @@ def test_eligibility_names_the_zone_school_and_the_route(
 
 
 def test_eligibility_routes_a_home_on_an_unjoined_footpath_from_the_nearest_street(
-    published_client: TestClient,
+    zoned_read_only_client: TestClient,
 ) -> None:
     # the nearest mapped way to this home is a footpath that no way joins to the streets
     lat, lon = CUT_OFF_HOME
-    response = published_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon})
+    response = zoned_read_only_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon})
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["reason"] is None
@@ -312,7 +300,7 @@ def _footpath_distance(home: BaseGeometry) -> float:
 
 
 def test_eligibility_answers_everywhere_in_the_district(
-    published_client: TestClient, computed: Computed
+    zoned_read_only_client: TestClient, computed: Computed
 ) -> None:
     # a grid over the district and points on its boundary line, for both modes
     district = computed.geography.district_net.district.boundary
@@ -328,7 +316,7 @@ def test_eligibility_answers_everywhere_in_the_district(
     for mode, homes in (("walk", grid + edge), ("motorbike", grid[::3] + edge[::4])):
         for home in homes:
             params = {"lat": home.y, "lon": home.x, "mode": mode}
-            response = published_client.get("/api/v1/eligibility", params=params)
+            response = zoned_read_only_client.get("/api/v1/eligibility", params=params)
             assert response.status_code == 200, (params, response.text)
             answer = response.json()
             assert answer["reason"] is None, (params, answer["reason"])
@@ -349,7 +337,7 @@ def canal_and_bridges() -> tuple[BaseGeometry, BaseGeometry]:
 
 
 def test_eligibility_routes_a_home_beyond_the_canal_over_a_bridge(
-    published_client: TestClient,
+    zoned_read_only_client: TestClient,
     computed: Computed,
     canal_and_bridges: tuple[BaseGeometry, BaseGeometry],
 ) -> None:
@@ -371,7 +359,7 @@ def test_eligibility_routes_a_home_beyond_the_canal_over_a_bridge(
     assert across, "no home is zoned across the canal"
     home = points.geometry.iloc[across[0]]
     lon, lat = gpd.GeoSeries([home], crs=METRIC).to_crs("EPSG:4326").iloc[0].coords[0]
-    response = published_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon})
+    response = zoned_read_only_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon})
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["reason"] is None
@@ -410,18 +398,37 @@ def _metric_point(point: BaseGeometry | dict[str, Any]) -> BaseGeometry:
     ],
 )
 def test_eligibility_refuses_points_outside_the_district(
-    published_client: TestClient, lat: float, lon: float, words: tuple[str, ...]
+    zoned_read_only_client: TestClient, lat: float, lon: float, words: tuple[str, ...]
 ) -> None:
-    body = _problem(
-        published_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon}), 422, *words
+    body = problem(
+        zoned_read_only_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon}),
+        422,
+        *words,
     )
     assert body["errors"][0]["pointer"] == "query:lat"
 
 
-def test_eligibility_needs_published_zones(zone_client: TestClient) -> None:
+def test_eligibility_names_why_a_closed_zone_school_is_missing(
+    published_client: TestClient, editor_token: str
+) -> None:
     lat, lon = HOME
-    _problem(
-        zone_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon}),
+    before = published_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon}).json()
+    code = before["zone_school"]["code"]
+    closed = published_client.post(f"/api/v1/schools/{code}/close", headers=auth(editor_token))
+    assert closed.status_code == 200, closed.text
+    answer = published_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon}).json()
+    assert answer["reason"] == f"the zone school {code} is no longer an open first-grade school"
+    assert (answer["zone_school"], answer["route"], answer["origin_snap_m"]) == (None, None, None)
+    # the other schools are still listed, nearest first, without the closed one
+    assert [o["code"] for o in answer["other_schools"]] == [
+        o["code"] for o in before["other_schools"]
+    ]
+
+
+def test_eligibility_needs_published_zones(read_only_client: TestClient) -> None:
+    lat, lon = HOME
+    problem(
+        read_only_client.get("/api/v1/eligibility", params={"lat": lat, "lon": lon}),
         404,
         "no published admission zones",
     )

@@ -1,4 +1,4 @@
-"""Helpers of the admission tests: keys, rounds, homes and applications in Quận 3."""
+"""Helpers of the admission tests: rounds, homes and applications in Quận 3."""
 
 from __future__ import annotations
 
@@ -9,13 +9,10 @@ from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from gis_service.crs import to_wgs84
-from gis_service.db import repository
-from gis_service.settings import Settings
-from gis_service.startup import open_engine
-from tests.gis_service.conftest import Computed
+from tests.support.http import auth
+from tests.support.zones import Computed
 
 #: The intake year of the test rounds: next September's, so deadlines lie ahead.
 YEAR = dt.date.today().year + 1
@@ -30,21 +27,6 @@ SCHOOLS = (
     "79770018",
     "79770020",
 )
-
-
-def make_token(settings: Settings, role: str, name: str | None = None) -> str:
-    engine = open_engine(settings)
-    try:
-        with Session(engine) as session:
-            token = repository.create_api_key(session, name=name or f"test-{role}", role=role)
-            session.commit()
-    finally:
-        engine.dispose()
-    return token
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def round_body(**changes: Any) -> dict[str, Any]:
@@ -63,7 +45,7 @@ def round_body(**changes: Any) -> dict[str, Any]:
 
 
 def create_round(client: TestClient, token: str, **changes: Any) -> dict[str, Any]:
-    response = client.post("/api/v1/rounds", json=round_body(**changes), headers=bearer(token))
+    response = client.post("/api/v1/rounds", json=round_body(**changes), headers=auth(token))
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
@@ -102,7 +84,7 @@ def submit(
     client: TestClient, round_id: int, token: str, bodies: list[dict[str, Any]]
 ) -> list[Submitted]:
     response = client.post(
-        f"/api/v1/rounds/{round_id}/applications", json=bodies, headers=bearer(token)
+        f"/api/v1/rounds/{round_id}/applications", json=bodies, headers=auth(token)
     )
     assert response.status_code == 201, response.text
     return [Submitted(a["application_id"], a["secret"]) for a in response.json()["applications"]]

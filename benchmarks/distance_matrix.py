@@ -48,7 +48,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -65,13 +64,11 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
 
+import routing
+from routing._legs import Legs, direct_pairs, point_legs
+from routing.network import BuildOptions, RoadNetwork
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import routing  # noqa: E402
-from routing._legs import Legs, direct_pairs, point_legs  # noqa: E402
-from routing.network import BuildOptions, RoadNetwork  # noqa: E402
-
 DATA = ROOT / "data" / "hcmc-district3"
 RESULTS = ROOT / "benchmarks" / "results"
 METRIC_CRS = "EPSG:32648"

@@ -35,19 +35,16 @@ import argparse
 import datetime as dt
 import json
 import platform
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from enrolment.backtest import BASELINES, FORECAST_METHOD, backtest_totals
+from enrolment.forecast import PopulationHistory
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from enrolment.backtest import BASELINES, FORECAST_METHOD, backtest_totals  # noqa: E402
-from enrolment.forecast import PopulationHistory  # noqa: E402
-
 DATA = ROOT / "data/hcmc-district3/population/hcmc_district_population_2009_2019.csv.gz"
 RESULTS = ROOT / "benchmarks/results/forecast_backtest.json"
 SOURCE = (

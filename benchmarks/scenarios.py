@@ -21,7 +21,6 @@ import datetime as dt
 import json
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,22 +28,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from gis_service.networks import NetworkCache  # noqa: E402
-from gis_service.planning import sites  # noqa: E402
-from gis_service.planning.changes import ScenarioIn  # noqa: E402
-from gis_service.planning.comparison import compare_documents  # noqa: E402
-from gis_service.planning.evaluation import (  # noqa: E402
+from gis_service.networks import NetworkCache
+from gis_service.planning import sites
+from gis_service.planning.changes import ScenarioIn
+from gis_service.planning.comparison import compare_documents
+from gis_service.planning.evaluation import (
     PlanningContext,
     evaluate_scenario,
     planning_context,
 )
-from gis_service.settings import Settings  # noqa: E402
-from gis_service.startup import open_engine, prepare_store  # noqa: E402
-from gis_service.zones.geography import ZoningCache  # noqa: E402
+from gis_service.settings import Settings
+from gis_service.startup import open_engine, prepare_store
+from gis_service.zones.geography import ZoningCache
 
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 TARGET_SECONDS = 3.0
 TODAY = dt.date(2026, 12, 2)

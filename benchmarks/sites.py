@@ -54,7 +54,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import tempfile
 import time
 from importlib.metadata import version
@@ -65,17 +64,15 @@ import numpy as np
 from scipy.spatial import cKDTree
 from sqlalchemy.orm import Session
 
+import enrolment
+import routing
+from gis_service.networks import DistrictNetwork, NetworkCache
+from gis_service.planning import sites as sites_service
+from gis_service.settings import DEFAULT_CLASS_SIZE_CAP, Settings
+from gis_service.startup import open_engine, prepare_store
+from gis_service.zones import geography as service
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import enrolment  # noqa: E402
-import routing  # noqa: E402
-from gis_service.networks import DistrictNetwork, NetworkCache  # noqa: E402
-from gis_service.planning import sites as sites_service  # noqa: E402
-from gis_service.settings import DEFAULT_CLASS_SIZE_CAP, Settings  # noqa: E402
-from gis_service.startup import open_engine, prepare_store  # noqa: E402
-from gis_service.zones import geography as service  # noqa: E402
-
 RESULTS = ROOT / "benchmarks" / "results"
 NEW_SCHOOLS = 3
 NEW_SCHOOL_SEATS = 8 * DEFAULT_CLASS_SIZE_CAP
@@ -187,7 +184,8 @@ def dense_points(
 
 def district_case(args: argparse.Namespace) -> dict[str, Any]:
     """Quận 3: demand points, schools, sampled candidates; every run."""
-    geography, result = _geography()
+    geography, timings = _geography()
+    result: dict[str, Any] = {**timings}
     district_net = geography.district_net
     started = time.perf_counter()
     sites_xy, step = sites_service.grid_candidates(district_net, args.candidates, seed=args.seed)

@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import tempfile
 import time
 from importlib.metadata import version
@@ -57,19 +56,17 @@ import numpy as np
 import shapely
 from sqlalchemy.orm import Session
 
+import enrolment
+import routing
+from enrolment import _transport
+from gis_service.networks import NetworkCache
+from gis_service.settings import Settings
+from gis_service.startup import open_engine, prepare_store
+from gis_service.zones import compute as service
+from gis_service.zones import geography as geography_service
+from routing.network import BuildOptions, RoadNetwork
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import enrolment  # noqa: E402
-import routing  # noqa: E402
-from enrolment import _transport  # noqa: E402
-from gis_service.networks import NetworkCache  # noqa: E402
-from gis_service.settings import Settings  # noqa: E402
-from gis_service.startup import open_engine, prepare_store  # noqa: E402
-from gis_service.zones import compute as service  # noqa: E402
-from gis_service.zones import geography as geography_service  # noqa: E402
-from routing.network import BuildOptions, RoadNetwork  # noqa: E402
-
 DATA = ROOT / "data" / "hcmc-district3"
 RESULTS = ROOT / "benchmarks" / "results"
 METRIC_CRS = "EPSG:32648"

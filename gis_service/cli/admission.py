@@ -21,7 +21,7 @@ from gis_service.cli.context import CliState, first_problem, open_session
 from gis_service.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from gis_service.admission.applications import ApplicationsRejectedError
+    from gis_service.admission.application_rows import ApplicationsRejectedError
     from gis_service.admission.rounds import RoundIn
     from gis_service.db.audit_repository import AuditContext
 
@@ -222,7 +222,10 @@ def import_applications(
     by: ActorOption = "cli",
 ) -> None:
     """Import a CSV file of applications, all or nothing; write their ids and secrets."""
-    from gis_service.admission.applications import ApplicationsRejectedError, read_application_csv
+    from gis_service.admission.application_rows import (
+        ApplicationsRejectedError,
+        read_application_csv,
+    )
     from gis_service.admission.applications import submit_applications as submit
 
     settings = ctx.ensure_object(CliState).settings()

@@ -14,7 +14,7 @@ from gis_service.errors import InvalidInputError
 from gis_service.settings import STALE_AFTER_DAYS
 
 if TYPE_CHECKING:
-    from gis_service.ingest.schools_file import ImportReport
+    from gis_service.ingest.schools_import import ImportReport
     from gis_service.registry.quality import QualityReport
 
 app = typer.Typer(
@@ -52,7 +52,7 @@ def import_(
 ) -> None:
     """Import schools: every row is checked first; one rejected row means nothing is written."""
     from gis_service.db import repository
-    from gis_service.ingest.schools_file import import_schools
+    from gis_service.ingest.schools_import import import_schools
 
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
@@ -88,7 +88,7 @@ def export(
 ) -> None:
     """Export every school of the district; the file imports back without a change."""
     from gis_service.db import repository
-    from gis_service.ingest.schools_file import export_schools
+    from gis_service.ingest.schools_export import export_schools
 
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:

@@ -24,7 +24,8 @@ CANDIDATES_M = np.array([100.0, 1_100.0, 200.0, 1_000.0])
 
 
 def line_costs(sites_m: np.ndarray) -> np.ndarray:
-    return np.abs(POINTS_M[:, None] - sites_m[None, :])
+    cost_m: np.ndarray = np.abs(POINTS_M[:, None] - sites_m[None, :])
+    return cost_m
 
 
 def only_candidates(seats: list[float], opening_cost: np.ndarray | None = None) -> Sites:
@@ -62,14 +63,14 @@ def random_instance(seed: int, seats: float) -> tuple[np.ndarray, np.ndarray, Si
     points, sites_xy = rng.random((30, 2)) * 2_000, rng.random((8, 2)) * 2_000
     cost = np.hypot(*(points[:, None, :] - sites_xy[None, :, :]).transpose(2, 0, 1))
     children = rng.integers(1, 6, 30).astype(float)
-    sites = Sites(existing_seats=[25.0, 25.0], candidate_seats=np.full(6, seats))
+    sites = Sites(existing_seats=np.array([25.0, 25.0]), candidate_seats=np.full(6, seats))
     return cost, children, sites
 
 
 def with_sites_open(sites: Sites, chosen: tuple[int, ...]) -> tuple[list[int], Sites]:
     """Columns and seats of the existing schools and the chosen candidates, all existing."""
     columns = [*range(sites.n_existing), *(sites.n_existing + c for c in chosen)]
-    return columns, Sites(existing_seats=sites.seats[columns], candidate_seats=[])
+    return columns, Sites(existing_seats=sites.seats[columns], candidate_seats=np.zeros(0))
 
 
 @pytest.mark.parametrize("formulation", ["strong", "aggregated"])
@@ -133,7 +134,7 @@ def test_a_shortfall_is_reported_never_hidden() -> None:
 
 def test_existing_schools_stay_open_and_count_in_the_baseline() -> None:
     cost = line_costs(np.array([1_100.0, *CANDIDATES_M[[A, C]]]))
-    sites = Sites(existing_seats=[3.0], candidate_seats=[3.0, 3.0])
+    sites = Sites(existing_seats=np.array([3.0]), candidate_seats=np.array([3.0, 3.0]))
     solution = p_median_sites(cost, np.ones(6), sites=sites, new_schools=1)
     assert solution.opened.tolist() == [0]  # candidate A, column 1
     assert sorted(set(solution.school.tolist())) == [0, 1]
@@ -243,7 +244,7 @@ def test_capacitated_covering_needs_a_seat_within_the_norm() -> None:
 
 def test_covering_counts_the_existing_schools() -> None:
     cost, children, _ = covering_instance()
-    sites = Sites(existing_seats=[9.0], candidate_seats=[9.0, 9.0])  # existing: at 100 m
+    sites = Sites(existing_seats=np.array([9.0]), candidate_seats=np.array([9.0, 9.0]))  # existing: at 100 m
     solution = max_covering_sites(cost, children, sites=sites, new_schools=1, norm_m=100.0)
     assert solution.opened.tolist() == [0]  # the site at 1,100 m, column 1
     assert solution.objective == pytest.approx(10.0)
@@ -280,11 +281,15 @@ def test_invalid_inputs_raise(change: dict[str, object], field: str) -> None:
 
 def test_invalid_sites_options_and_norm_raise() -> None:
     with pytest.raises(InvalidInputError, match="existing_seats: expected a 1-D array"):
-        Sites(existing_seats=np.ones((2, 2)), candidate_seats=[1.0])
+        Sites(existing_seats=np.ones((2, 2)), candidate_seats=np.array([1.0]))
     with pytest.raises(InvalidInputError, match="candidate_seats: values must be finite"):
-        Sites(existing_seats=[1.0], candidate_seats=[np.inf])
+        Sites(existing_seats=np.array([1.0]), candidate_seats=np.array([np.inf]))
     with pytest.raises(InvalidInputError, match="opening_cost: expected shape"):
-        Sites(existing_seats=[1.0], candidate_seats=[1.0], opening_cost=[1.0, 2.0])
+        Sites(
+            existing_seats=np.array([1.0]),
+            candidate_seats=np.array([1.0]),
+            opening_cost=np.array([1.0, 2.0]),
+        )
     with pytest.raises(InvalidInputError, match="nearest: must be at least 1"):
         SiteOptions(nearest=0)
     with pytest.raises(InvalidInputError, match="unknown formulation 'tight'"):

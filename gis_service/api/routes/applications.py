@@ -18,12 +18,12 @@ from fastapi import APIRouter, Body, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from gis_service.admission.applications import (
+from gis_service.admission.application_rows import (
     ApplicationsRejectedError,
     json_applications,
     read_application_csv,
-    submit_applications,
 )
+from gis_service.admission.applications import submit_applications
 from gis_service.api.access import (
     FAMILY_ROLE,
     SECRET_HEADER,

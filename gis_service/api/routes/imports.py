@@ -16,7 +16,8 @@ from gis_service.api.deps import RegistryEditorDep, SessionDep, SettingsDep
 from gis_service.api.problems import PROBLEM_JSON
 from gis_service.db import repository
 from gis_service.errors import InvalidInputError
-from gis_service.ingest.schools_file import export_schools, import_schools
+from gis_service.ingest.schools_export import export_schools
+from gis_service.ingest.schools_import import import_schools
 from gis_service.registry.quality import quality_report
 from gis_service.settings import STALE_AFTER_DAYS
 

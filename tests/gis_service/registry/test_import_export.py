@@ -22,15 +22,14 @@ from gis_service.crs import WGS84, to_metric, to_wgs84
 from gis_service.db import repository
 from gis_service.db.models import SchoolHistory
 from gis_service.errors import InvalidInputError
+from gis_service.ingest.schools_export import export_schools
 from gis_service.ingest.schools_file import (
     SCHOOL_FIELDS,
-    ImportReport,
-    export_schools,
-    import_schools,
     map_headers,
     read_school_file,
     read_school_rows,
 )
+from gis_service.ingest.schools_import import ImportReport, import_schools
 from gis_service.records import SchoolData
 from gis_service.registry.quality import COMPLETENESS_FIELDS, assess_quality, quality_report
 from gis_service.settings import Settings

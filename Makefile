@@ -9,7 +9,7 @@ LOCK := requirements.lock
 # Leaflet for the web map, from the npm registry (served by the service, never from a CDN)
 MAP_ASSETS := maps/assets/node_modules/.installed
 
-.PHONY: help serve test lint format lock system-deps
+.PHONY: help serve test lint format lock system-deps schemathesis
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -38,6 +38,9 @@ lint: $(STAMP) ## ruff, ruff format --check, mypy (strict) and the import contra
 
 test: system-deps $(STAMP) $(MAP_ASSETS) lint ## Install, lint, then the whole suite on SpatiaLite and PostGIS (ARGS="-k x")
 	$(BIN)/pytest --numprocesses 2 --dist loadgroup $(ARGS)
+
+schemathesis: $(STAMP) $(MAP_ASSETS) ## Schemathesis over /openapi.json, anonymous and admin (MAX_EXAMPLES=20)
+	BIN=$(BIN) bash scripts/schemathesis.sh
 
 format: $(STAMP) ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix .

@@ -68,6 +68,34 @@ class StoreError(ServiceError):
     title = "Store error"
 
 
+class BusyError(ServiceError):
+    """The service has as much work as it can take now: the caller should try again shortly.
+
+    Attributes
+    ----------
+    retry_after_s
+        Whole seconds after which a new try is likely to be answered.
+    """
+
+    title = "Service busy"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
+class StoreBusyError(BusyError):
+    """Every connection to the store is in use."""
+
+    title = "Store busy"
+
+
+class RateLimitedError(BusyError):
+    """A client sent more requests than its limits allow for now (``retry_after_s``)."""
+
+    title = "Too many requests"
+
+
 @dataclass(frozen=True, slots=True)
 class RowProblem:
     """One rejected row of an import file.

@@ -150,7 +150,10 @@ class NetworkCache:
     ) -> routing.RoadNetwork:
         path = self.extract_path(extract)
         if not path.is_file():
-            msg = f"the road extract of district {district.code} is registered but missing: {path}"
+            msg = (
+                f"the road extract of district {district.code} is registered but missing: "
+                f"{path.name}"
+            )
             raise StoreError(msg)
         try:
             network = routing.load_network(
@@ -165,7 +168,7 @@ class NetworkCache:
             raise StoreError(msg) from None
         if network.source_sha256 != extract.sha256:
             msg = (
-                f"{path} changed since it was registered (sha256 {network.source_sha256[:12]} "
+                f"{path.name} changed since it was registered (sha256 {network.source_sha256[:12]} "
                 f"!= {extract.sha256[:12]}): load the district again"
             )
             raise StoreError(msg)

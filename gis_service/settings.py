@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import limits
 import platformdirs
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +14,24 @@ BUNDLED_DISTRICT_DIR = Path(__file__).resolve().parents[1] / "data" / "hcmc-dist
 
 #: The usual cap on pupils per primary class in Vietnam.
 DEFAULT_CLASS_SIZE_CAP = 35
+#: The most first-grade classes a school may have: a large primary school opens about a dozen.
+MAX_FIRST_GRADE_CLASSES = 30
+#: The largest class-size cap a school or a district may set.
+MAX_CLASS_SIZE_CAP = 100
+#: The most first-grade seats a round may give one school.
+MAX_FIRST_GRADE_SEATS = MAX_FIRST_GRADE_CLASSES * MAX_CLASS_SIZE_CAP
+#: The largest id or offset a request may name: stored ids are 32-bit integers.
+MAX_ID = 2**31 - 1
+#: Anonymous writes per client (``limits`` notation; ``;`` separates several).
+DEFAULT_RATE_LIMIT_WRITES = "10/minute;50/day"
+#: Anonymous look-ups (eligibility, schools search) per client.
+DEFAULT_RATE_LIMIT_LOOKUPS = "120/minute"
+#: Reads of an application with its secret per client.
+DEFAULT_RATE_LIMIT_SECRET_LOOKUPS = "30/minute"  # noqa: S105 - a rate, not a secret
+#: Secrets that did not match per client before every read with a secret is refused.
+DEFAULT_RATE_LIMIT_SECRET_FAILURES = "10/hour"  # noqa: S105 - a rate, not a secret
+#: Where rate-limit counts may be kept.
+RATE_LIMIT_STORAGE_SCHEMES = ("memory://", "redis://", "rediss://", "redis+unix://")
 #: A school not verified for longer than this (days) counts as stale in the quality report.
 STALE_AFTER_DAYS = 365
 
@@ -67,7 +86,7 @@ class Settings(BaseSettings):
     district_code: str | None = Field(
         default=None, description="District served when the store holds several."
     )
-    class_size_cap: int = Field(default=DEFAULT_CLASS_SIZE_CAP, ge=1, le=100)
+    class_size_cap: int = Field(default=DEFAULT_CLASS_SIZE_CAP, ge=1, le=MAX_CLASS_SIZE_CAP)
     load_bundled_district: bool = True
     api_key_header_realm: str = "schoolgis"
     map_tile_url: str | None = Field(
@@ -80,6 +99,64 @@ class Settings(BaseSettings):
         description="Web origins (e.g. a district's website with the exported map) allowed "
         "to call the public GET endpoints from a browser; none by default.",
     )
+
+    rate_limit_enabled: bool = Field(
+        default=True,
+        description="Count anonymous requests per client and answer 429 past the limits "
+        "below; staff keys are never counted.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the counts are kept: memory:// (one process) or a "
+        "redis://host:port/db URL shared by every process of the service.",
+    )
+    rate_limit_key_prefix: str = Field(
+        default="schoolgis",
+        min_length=1,
+        max_length=100,
+        description="Prefix of the service's keys in a shared Redis.",
+    )
+    rate_limit_writes: str = Field(
+        default=DEFAULT_RATE_LIMIT_WRITES,
+        description="Anonymous writes (a family's application) per client, "
+        "e.g. '10/minute;50/day'.",
+    )
+    rate_limit_lookups: str = Field(
+        default=DEFAULT_RATE_LIMIT_LOOKUPS,
+        description="Anonymous look-ups (eligibility, schools search) per client.",
+    )
+    rate_limit_secret_lookups: str = Field(
+        default=DEFAULT_RATE_LIMIT_SECRET_LOOKUPS,
+        description="Reads of an application with its secret per client.",
+    )
+    rate_limit_secret_failures: str = Field(
+        default=DEFAULT_RATE_LIMIT_SECRET_FAILURES,
+        description="Secrets that did not match per client; past it every read with a "
+        "secret answers 429 until the window moves on.",
+    )
+
+    @field_validator(
+        "rate_limit_writes",
+        "rate_limit_lookups",
+        "rate_limit_secret_lookups",
+        "rate_limit_secret_failures",
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        try:
+            limits.parse_many(value)
+        except ValueError:
+            msg = f"a rate limit reads like '10/minute' or '10/minute;50/day', got {value!r}"
+            raise ValueError(msg) from None
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_limit_storage(cls, value: str) -> str:
+        if not value.startswith(RATE_LIMIT_STORAGE_SCHEMES):
+            msg = f"SCHOOLGIS_RATE_LIMIT_STORAGE must be memory:// or a redis:// URL, got {value!r}"
+            raise ValueError(msg)
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from gis_service.db import repository, zones_repository
+from gis_service.db import placement_runs_repository, repository, zones_repository
 from gis_service.db.engine import is_sqlite, make_engine
 from gis_service.db.migrate import upgrade_schema
 from gis_service.db.zones_repository import ZoneVersionRecord
@@ -14,6 +16,8 @@ from gis_service.networks import NetworkCache
 from gis_service.settings import BUNDLED_DISTRICT_DIR, Settings
 from gis_service.zones.compute import ZoningOptions, compute_zoning
 from gis_service.zones.geography import ZoningCache, bundled_zoning_manifest, read_zoning_manifest
+
+logger = logging.getLogger(__name__)
 
 #: Who the first zones of the bundled district are recorded as published by.
 BUNDLED_ZONES_ACTOR = "schoolgis serve (bundled district)"
@@ -48,6 +52,32 @@ def prepare_store(engine: Engine, settings: Settings) -> LoadReport | None:
         )
         session.commit()
     return report
+
+
+#: Why a run found ``running`` when the service starts is failed.
+INTERRUPTED_RUN_ERROR = (
+    "interrupted: the service stopped while the run was computing (no result was saved)"
+)
+
+
+def fail_interrupted_runs(engine: Engine) -> list[int]:
+    """Mark the placement runs a stopped service left ``running`` as failed; return them.
+
+    The service calls it when it starts, before it answers: a run is computed inside the
+    request that started it, so one still ``running`` then lost its process (a crash, a
+    kill, a restart). Its results were never committed; it keeps its audit entry and is
+    answered as ``failed`` with :data:`INTERRUPTED_RUN_ERROR`. One service serves a store;
+    a ``schoolgis placement run`` of the command line still computing when the service
+    starts is failed too, and its results are then refused (nothing is saved).
+    """
+    with Session(engine) as session:
+        failed = placement_runs_repository.fail_interrupted_runs(
+            session, error=INTERRUPTED_RUN_ERROR
+        )
+        session.commit()
+    if failed:
+        logger.warning("placement runs %s were left running and are now failed", failed)
+    return failed
 
 
 def publish_bundled_zones(session: Session, networks: NetworkCache) -> ZoneVersionRecord | None:

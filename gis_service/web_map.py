@@ -9,18 +9,24 @@ district's files; the bundled one is ``data/hcmc-district3/map.toml``).
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import threading
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import brotli
 import geopandas as gpd
 import numpy as np
 from shapely.geometry import mapping
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis_service.db import repository, zones_repository
+from gis_service.db.models import RoadNetwork, School, SchoolHistory, Ward, ZoneVersion
 from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.geojson import round_coordinates, zone_feature
 from gis_service.networks import DistrictNetwork, NetworkCache
@@ -255,3 +261,99 @@ def tile_layer(settings: Settings) -> TileLayer | None:
     if settings.map_tile_url is None:
         return None
     return TileLayer(url=settings.map_tile_url, attribution=settings.map_tile_attribution)
+
+
+def map_state(session: Session) -> tuple[object, ...]:
+    """Return a fingerprint of what the map shows: it changes whenever the page would.
+
+    One cheap query: the published zone versions, the schools (count, last change, last
+    history entry), the wards and the road extracts.
+    """
+    published = (
+        select(func.max(ZoneVersion.id), func.max(ZoneVersion.published_at))
+        .where(ZoneVersion.status == "published")
+        .subquery()
+    )
+    row = session.execute(
+        select(
+            published,
+            select(func.count(School.id)).scalar_subquery(),
+            select(func.max(School.updated_at)).scalar_subquery(),
+            select(func.max(SchoolHistory.id)).scalar_subquery(),
+            select(func.count(Ward.id)).scalar_subquery(),
+            select(func.max(RoadNetwork.id)).scalar_subquery(),
+        )
+    ).one()
+    return tuple(str(value) for value in row)
+
+
+@dataclass(frozen=True, slots=True)
+class CachedPage:
+    """A page drawn once, with its gzip and brotli bodies compressed once.
+
+    Attributes
+    ----------
+    etag
+        The strong entity tag of the page (a hash of its HTML).
+    bodies
+        The page by content coding: ``identity``, ``gzip`` and ``br``.
+    """
+
+    etag: str
+    bodies: dict[str, bytes]
+
+    @classmethod
+    def of(cls, html: str) -> CachedPage:
+        """Return the page ``html`` with its tag and compressed bodies."""
+        raw = html.encode("utf-8")
+        return cls(
+            etag=f'"{hashlib.sha256(raw).hexdigest()[:32]}"',
+            bodies={
+                "identity": raw,
+                "gzip": gzip.compress(raw, compresslevel=9, mtime=0),
+                "br": brotli.compress(raw, mode=brotli.MODE_TEXT, quality=11),
+            },
+        )
+
+    def encoded(self, accept_encoding: str) -> tuple[str, bytes]:
+        """Return the coding the client accepts that is smallest (brotli, gzip, none)."""
+        accepted = _accepted_codings(accept_encoding)
+        for coding in ("br", "gzip"):
+            if coding in accepted:
+                return coding, self.bodies[coding]
+        return "identity", self.bodies["identity"]
+
+
+def _accepted_codings(header: str) -> set[str]:
+    """Return the content codings ``Accept-Encoding`` allows (``q=0`` refuses one)."""
+    accepted = set()
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        quality = params.strip().removeprefix("q=").strip()
+        try:
+            refused = params.strip().startswith("q=") and float(quality) == 0
+        except ValueError:
+            refused = False
+        if name and not refused:
+            accepted.add(name.strip().lower())
+    return accepted
+
+
+class MapPages:
+    """The map pages, each drawn once per state of the map (see :func:`map_state`)."""
+
+    #: States kept at once; an older one is dropped when a new one is drawn.
+    KEPT = 8
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pages: dict[tuple[object, ...], CachedPage] = {}
+
+    def page(self, key: tuple[object, ...], draw: Callable[[], str]) -> CachedPage:
+        """Return the page of ``key``, drawing it with ``draw`` the first time."""
+        with self._lock:
+            if key not in self._pages:
+                if len(self._pages) >= self.KEPT:
+                    self._pages.pop(next(iter(self._pages)))
+                self._pages[key] = CachedPage.of(draw())
+            return self._pages[key]

@@ -9,6 +9,7 @@ missing PostGIS fails the run, it is never skipped.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,9 @@ from tests.support.stores import (
     postgis_problem,
     postgres_server_url,
 )
+
+# the suite sends hundreds of requests from one client; the rate limits have their own tests
+os.environ["SCHOOLGIS_RATE_LIMIT_ENABLED"] = "false"
 
 
 @pytest.fixture(scope="session")

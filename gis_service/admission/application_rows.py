@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,7 +172,7 @@ def read_application_csv(data: bytes) -> ApplicationFile:
     Raises
     ------
     ApplicationsRejectedError
-        If the file is not UTF-8 text or lacks a required column.
+        If the file is not UTF-8 text, not readable as CSV or lacks a required column.
     """
     try:
         text = data.decode("utf-8-sig")
@@ -184,7 +184,15 @@ def read_application_csv(data: bytes) -> ApplicationFile:
         msg = "the file is empty: expected a header row and one row per application"
         raise _file_problem(msg, column="*", reason="empty_file")
     separator = max(",;\t", key=lines[0].count)
-    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    try:
+        return _read_rows(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
+    except csv.Error as error:
+        msg = f"the file is not a readable CSV file ({error})"
+        raise _file_problem(msg, column="*", reason="unreadable_csv") from None
+
+
+def _read_rows(reader: Iterator[list[str]]) -> ApplicationFile:
+    """Read the header and the rows of an application file (see ``read_application_csv``)."""
     headers = next(reader)
     columns: dict[str, int] = {}
     choice_columns: dict[int, tuple[int, str]] = {}

@@ -56,7 +56,7 @@ from gis_service.db.rounds_repository import RoundRecord
 from gis_service.errors import ConflictError, InvalidInputError
 from gis_service.networks import check_point
 from gis_service.records import DistrictRecord
-from gis_service.text import fold_text, normalize_text
+from gis_service.text import fold_text, no_control_characters, normalize_text
 from gis_service.zones.eligibility import areas_holding
 from gis_service.zones.geography import first_grade_schools
 
@@ -150,7 +150,11 @@ class _Checker:
         if not isinstance(value, str | int) or isinstance(value, bool):
             self.fail(name, "invalid_value", f"{name} must be text, got {type(value).__name__}")
             return None
-        text = normalize_text(str(value))
+        try:
+            text = normalize_text(no_control_characters(str(value)))
+        except ValueError as error:
+            self.fail(name, "control_character", f"{name} {error}")
+            return None
         limit = _MAX_TEXT.get(name)
         if limit is not None and len(text) > limit:
             self.fail(name, "too_long", f"{name} is longer than {limit} characters")
@@ -445,11 +449,15 @@ def submit_applications(
     *,
     audit: AuditContext,
     when: dt.datetime | None = None,
+    priority_verified: bool = False,
 ) -> list[IssuedApplication]:
     """Check and write a batch of applications of a round; the caller commits.
 
-    Every new application is written to the audit log. The round's row is locked until
-    the caller's transaction ends, so two batches cannot both pass the duplicate check.
+    A priority category is recorded ``claimed`` until an officer checks it, or
+    ``verified`` by the actor when ``priority_verified`` (an officer entering applications
+    from documents seen). Every new application is written to the audit log. The round's
+    row is locked until the caller's transaction ends, so two batches cannot both pass the
+    duplicate check.
 
     Raises
     ------
@@ -472,7 +480,7 @@ def submit_applications(
         raise ConflictError(msg)
     applications = check_applications(session, round_record, raws)
     issued = applications_repository.add_applications(
-        session, round_id, applications, actor=audit.actor
+        session, round_id, applications, actor=audit.actor, priority_verified=priority_verified
     )
     for application, new in zip(issued, applications, strict=True):
         audit_repository.append_audit(

@@ -1,7 +1,9 @@
 """Export of a placement run's results: one CSV row per application, for the office.
 
 The file holds personal data (names, dates of birth, contacts): it is created readable by
-its owner only, and every export is written to the audit log.
+its owner only, and every export is written to the audit log. Cells of text people typed
+(``child_name``, ``contact``, ``ward_code``, ``school_code``, ``school_name``) are made safe
+for spreadsheets with :func:`gis_service.text.spreadsheet_safe`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 from gis_service.db import audit_repository, placement_runs_repository
 from gis_service.db.audit_repository import AuditContext
 from gis_service.errors import ConflictError
+from gis_service.text import spreadsheet_safe
 
 #: Columns of an exported run, in order.
 EXPORT_COLUMNS = (
@@ -64,12 +67,12 @@ def export_results(
             writer.writerow(
                 [
                     application.application_id,
-                    application.child_name,
+                    spreadsheet_safe(application.child_name),
                     application.date_of_birth.isoformat(),
-                    application.ward_code,
-                    application.contact,
-                    result.school_code or "",
-                    result.explanation.get("school_name") or "",
+                    spreadsheet_safe(application.ward_code),
+                    spreadsheet_safe(application.contact),
+                    spreadsheet_safe(result.school_code or ""),
+                    spreadsheet_safe(result.explanation.get("school_name") or ""),
                     "" if result.choice_rank is None else result.choice_rank,
                     "yes" if result.guaranteed else "no",
                     "" if result.distance_m is None else f"{result.distance_m:.1f}",

@@ -25,7 +25,8 @@ from gis_service.db import audit_repository, repository, rounds_repository, zone
 from gis_service.db.audit_repository import AuditContext
 from gis_service.db.rounds_repository import RoundRecord, RoundSpec
 from gis_service.errors import FieldProblem, InvalidInputError, NotFoundError
-from gis_service.text import normalize_text
+from gis_service.settings import MAX_FIRST_GRADE_SEATS
+from gis_service.text import PlainText, normalize_text
 from gis_service.vocabulary import MAX_CHOICES_LIMIT, PRIORITY_RULES
 from gis_service.zones.geography import first_grade_schools
 
@@ -84,7 +85,7 @@ class RoundIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(normalize_text)]
+    name: Annotated[PlainText, Field(min_length=1, max_length=200), AfterValidator(normalize_text)]
     year: int = Field(ge=2000, le=2100, description="the intake year (September)")
     applications_close_at: UtcMoment
     results_at: UtcMoment | None = None
@@ -104,6 +105,11 @@ class RoundIn(BaseModel):
     )
     default_first_grade_classes: int | None = Field(
         default=None, ge=0, le=30, description="classes assumed where the registry has none"
+    )
+    claimed_priority_counts: bool = Field(
+        default=False,
+        description="whether a priority category counts before an enrolment officer has "
+        "verified it (by default only verified ones count)",
     )
 
     @field_validator("results_at")
@@ -138,14 +144,21 @@ class RoundIn(BaseModel):
 
     @field_validator("seats")
     @classmethod
-    def _no_negative_seats(cls, seats: dict[str, int]) -> dict[str, int]:
-        negative = [
+    def _seats_in_range(cls, seats: dict[str, int]) -> dict[str, int]:
+        wrong = [
             (code, f"the seats of school {code} must not be negative, got {count}", count)
-            for code, count in seats.items()
             if count < 0
+            else (
+                code,
+                f"the seats of school {code} must not be more than {MAX_FIRST_GRADE_SEATS}, "
+                f"got {count}",
+                count,
+            )
+            for code, count in seats.items()
+            if not 0 <= count <= MAX_FIRST_GRADE_SEATS
         ]
-        if negative:
-            raise _wrong_items(negative)
+        if wrong:
+            raise _wrong_items(wrong)
         return seats
 
 
@@ -202,6 +215,7 @@ def open_round(
             seats=dict(request.seats),
             default_first_grade_classes=request.default_first_grade_classes,
             created_by=audit.actor,
+            claimed_priority_counts=request.claimed_priority_counts,
         ),
     )
     audit_repository.append_audit(

@@ -80,9 +80,15 @@ def _groups(
     choices: IntArray,
     codes: Sequence[str],
     zone_school: Sequence[str | None],
-    rules: Sequence[str],
+    round_record: RoundRecord,
 ) -> IntArray:
-    """Return each choice's priority group: the first rule the child meets there."""
+    """Return each choice's priority group: the first rule the child meets there.
+
+    A priority category meets ``priority_category`` once an officer verified it, or while
+    only claimed if the round lets claims count.
+    """
+    rules = round_record.rules
+    claimed_counts = round_record.claimed_priority_counts
     groups = np.full(choices.shape, len(rules), dtype=np.int64)
     for i, application in enumerate(applications):
         for j, school in enumerate(choices[i]):
@@ -92,7 +98,7 @@ def _groups(
             met = {
                 "in_zone": zone_school[i] == code,
                 "sibling": code in application.sibling_school_codes,
-                "priority_category": application.priority_category is not None,
+                "priority_category": application.priority_counts(claimed_counts=claimed_counts),
                 EVERYONE: True,
             }
             groups[i, j] = next((r for r, rule in enumerate(rules) if met[rule]), len(rules))
@@ -159,7 +165,7 @@ def prepare_inputs(
         applications=applications,
         schools=schools,
         choices=choices,
-        groups=_groups(applications, choices, codes, zone_school, round_record.rules),
+        groups=_groups(applications, choices, codes, zone_school, round_record),
         group_names=group_names(round_record.rules),
         distance_m=np.where(by_road, road, straight),
         by_road=by_road,

@@ -4,8 +4,10 @@ Personal data (applications, individual results and explanations) is answered to
 bearer key of role ``enrolment_officer`` or ``admin``, or to whoever sends the
 application's secret in the ``X-Application-Secret`` header (or a lookup body). Without
 either the answer is 401; with a secret that does not match, 404 whether or not the id
-exists (nothing reveals that an application exists). Every granted access, and every
-secret that did not match, is written to the audit log with the request it came from.
+exists (nothing reveals that an application exists). Every granted access is written to
+the audit log with the request it came from; secrets that did not match are counted per
+client, audited when a client's window of failures opens and when it reaches the limit
+(``SCHOOLGIS_RATE_LIMIT_SECRET_FAILURES``), and past it the client is answered 429.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from fastapi import Request
 from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
+from gis_service.api.deps import client_key
+from gis_service.api.limits import RateLimiter
 from gis_service.db import applications_repository, audit_repository
 from gis_service.db.applications_repository import ApplicationRecord
 from gis_service.db.audit_repository import AuditContext
@@ -71,17 +75,49 @@ def _not_found() -> NotFoundError:
     return NotFoundError("no application with this id and secret")
 
 
+def _count_failure(
+    session: Session, request: Request, limiter: RateLimiter, client: str, application_id: str
+) -> None:
+    """Count a secret that did not match; audit the first of the client's window and the last.
+
+    The audit log keeps one entry when a client's window of failures opens and one when it
+    reaches the limit (with the count), not one per guess; past the limit the client is
+    answered 429 before any secret is compared.
+    """
+    count = limiter.hit("secret_failures", client)
+    if count is not None and count.used > 1 and count.remaining > 0:
+        return
+    detail: dict[str, object] = {"reason": "unknown id or a secret that does not match"}
+    if count is not None:
+        detail |= {
+            "failures_in_window": count.used,
+            "limit": limiter.limit_of("secret_failures"),
+        }
+    audit_repository.append_audit(
+        session,
+        audit_context(request, actor="unknown", role=FAMILY_ROLE),
+        action="application.denied",
+        object_type="application",
+        object_id=applications_repository.normalize_code(application_id)[:64],
+        detail=detail,
+    )
+    session.commit()
+
+
 def application_reader(
     session: Session,
     request: Request,
     *,
+    limiter: RateLimiter,
     principal: Principal | None,
     application_id: str,
     secret: str | None,
 ) -> tuple[Reader, ApplicationRecord]:
     """Return who reads the application and the application, or refuse.
 
-    A secret that does not match is audited (and committed) before the 404.
+    Secrets that do not match are counted per client: the first of a window and the one
+    that reaches the limit are audited (and committed) before the 404, and a client past
+    the limit is refused before its secret is compared.
 
     Raises
     ------
@@ -91,6 +127,8 @@ def application_reader(
         With a bearer key of another role and no secret (403).
     NotFoundError
         If the id is unknown or the secret is not its secret (404, the same answer).
+    RateLimitedError
+        If the client sent too many secrets that did not match (429).
     """
     if is_officer(principal):
         found = applications_repository.find_application(session, application_id)
@@ -98,18 +136,11 @@ def application_reader(
             raise _not_found()
         return Reader(officer_context(request, principal), officer=True), found
     if secret:
+        client = client_key(request)
+        limiter.check("secret_failures", client)
         found = applications_repository.application_for_secret(session, application_id, secret)
         if found is None:
-            denied = audit_context(request, actor="unknown", role=FAMILY_ROLE)
-            audit_repository.append_audit(
-                session,
-                denied,
-                action="application.denied",
-                object_type="application",
-                object_id=applications_repository.normalize_code(application_id)[:64],
-                detail={"reason": "unknown id or a secret that does not match"},
-            )
-            session.commit()
+            _count_failure(session, request, limiter, client, application_id)
             raise _not_found()
         family = audit_context(request, actor=f"family:{found.application_id}", role=FAMILY_ROLE)
         return Reader(family, officer=False), found

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from gis_service.api.limits import RateLimiter, Scope
 from gis_service.db import repository
 from gis_service.db.repository import Principal
-from gis_service.errors import AuthenticationError, PermissionDeniedError
+from gis_service.errors import AuthenticationError, PermissionDeniedError, StoreBusyError
 from gis_service.networks import NetworkCache
 from gis_service.planning.cache import PlanningCache
 from gis_service.planning.evaluation import PlanningContext
 from gis_service.settings import Settings
-from gis_service.web_map import MapBackgrounds
+from gis_service.web_map import MapBackgrounds, MapPages
+from gis_service.zones.eligibility import ZonesOfVersions
 from gis_service.zones.geography import ZoningCache
 
 
@@ -28,11 +34,23 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+#: What a request that found every connection in use is told to wait, seconds.
+BUSY_RETRY_AFTER_S = 1
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """Yield a session on the app's engine; the route commits what it writes."""
+    """Yield a session on the app's engine; the route commits what it writes.
+
+    The session takes a connection on its first query only. A request that finds every
+    connection in use for the pool's timeout answers 503 with ``Retry-After``.
+    """
     engine: Engine = request.app.state.engine
     with Session(engine) as session:
-        yield session
+        try:
+            yield session
+        except sa_exc.TimeoutError:
+            msg = "every connection to the store is in use: try again in a moment"
+            raise StoreBusyError(msg, retry_after_s=BUSY_RETRY_AFTER_S) from None
 
 
 def get_networks(request: Request) -> NetworkCache:
@@ -110,6 +128,43 @@ def get_optional_principal(
 OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
 
 
+def get_rate_limiter(request: Request) -> RateLimiter:
+    """Return the app's rate limiter (counts in memory or in Redis)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+
+def client_key(request: Request) -> str:
+    """Return who a request is counted against: the client's address."""
+    return "unknown" if request.client is None else request.client.host
+
+
+def rate_limited(
+    scope: Scope,
+) -> Callable[[Request, RateLimiter, HTTPAuthorizationCredentials | None], None]:
+    """Return a dependency that counts an anonymous request in ``scope`` (429 past it).
+
+    A caller with a valid staff key is not counted; a key that is not valid is 401. An
+    anonymous request is counted without touching the store.
+    """
+
+    def count(
+        request: Request,
+        limiter: RateLimiterDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        if credentials is None:
+            limiter.hit(scope, client_key(request))
+            return
+        with contextmanager(get_session)(request) as session:
+            get_optional_principal(session, credentials)
+
+    return count
+
+
 def get_zoning_cache(request: Request) -> ZoningCache:
     """Return the app's zoning cache (each district's geography, built on first use)."""
     cache: ZoningCache = request.app.state.zoning_cache
@@ -117,6 +172,15 @@ def get_zoning_cache(request: Request) -> ZoningCache:
 
 
 ZoningCacheDep = Annotated[ZoningCache, Depends(get_zoning_cache)]
+
+
+def get_zone_versions(request: Request) -> ZonesOfVersions:
+    """Return the zones of the versions the app has read (a version's zones never change)."""
+    versions: ZonesOfVersions = request.app.state.zone_versions
+    return versions
+
+
+ZoneVersionsDep = Annotated[ZonesOfVersions, Depends(get_zone_versions)]
 
 
 def get_backgrounds(request: Request) -> MapBackgrounds:
@@ -128,6 +192,15 @@ def get_backgrounds(request: Request) -> MapBackgrounds:
 BackgroundsDep = Annotated[MapBackgrounds, Depends(get_backgrounds)]
 
 
+def get_map_pages(request: Request) -> MapPages:
+    """Return the app's drawn map pages (each drawn once per state of the map)."""
+    pages: MapPages = request.app.state.map_pages
+    return pages
+
+
+MapPagesDep = Annotated[MapPages, Depends(get_map_pages)]
+
+
 def get_planning_cache(request: Request) -> PlanningCache:
     """Return the app's planning contexts (each district's, built on first use)."""
     cache: PlanningCache = request.app.state.planning_cache
@@ -135,6 +208,28 @@ def get_planning_cache(request: Request) -> PlanningCache:
 
 
 PlanningCacheDep = Annotated[PlanningCache, Depends(get_planning_cache)]
+
+
+def get_heavy_jobs(request: Request) -> CapacityLimiter:
+    """Return the threads of heavy computations (zones, placement, sites, scenarios).
+
+    A route runs its heavy work with ``anyio.to_thread.run_sync(work, limiter=...)`` on
+    this limiter: the threads that serve the public are never all taken by it.
+    """
+    limiter: CapacityLimiter = request.app.state.heavy_jobs
+    return limiter
+
+
+HeavyJobsDep = Annotated[CapacityLimiter, Depends(get_heavy_jobs)]
+
+
+def get_lookup_slots(request: Request) -> threading.BoundedSemaphore:
+    """Return the slots of eligibility look-ups answered at once (past them: 503)."""
+    slots: threading.BoundedSemaphore = request.app.state.lookup_slots
+    return slots
+
+
+LookupSlotsDep = Annotated[threading.BoundedSemaphore, Depends(get_lookup_slots)]
 
 
 def get_planning_context(

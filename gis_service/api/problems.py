@@ -1,4 +1,8 @@
-"""RFC 9457 problem details: the one table from exceptions to HTTP statuses."""
+"""RFC 9457 problem details: the one table from exceptions to HTTP statuses, documented.
+
+Every operation of the OpenAPI document lists the error answers as ``application/problem+json``
+with the :class:`~gis_service.api.schemas.Problem` schema.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis_service.api.schemas import Problem
 from gis_service.errors import (
     AuthenticationError,
+    BusyError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
     ServiceError,
     StoreError,
 )
@@ -30,7 +37,9 @@ STATUS_OF: dict[type[ServiceError], int] = {
     InvalidInputError: 422,
     AuthenticationError: 401,
     PermissionDeniedError: 403,
+    RateLimitedError: 429,
     StoreError: 503,
+    BusyError: 503,
 }
 
 
@@ -67,6 +76,8 @@ async def _service_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ServiceError)
     status = _status_of(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(error, BusyError):  # rate limits included
+        headers = {"Retry-After": str(error.retry_after_s)}
     return problem_response(
         request,
         status=status,
@@ -114,8 +125,62 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+#: The error answers every operation may give, with what they mean (Vietnamese first).
+DOCUMENTED_PROBLEMS = {
+    "400": "Yêu cầu sai / Bad request",
+    "401": "Thiếu khóa API hoặc khóa không hợp lệ / Missing or invalid API key",
+    "403": "Vai trò không được phép / The key's role may not do this",
+    "404": "Không tìm thấy / Not found",
+    "405": "Phương thức không được hỗ trợ / Method not allowed",
+    "409": "Xung đột với dữ liệu hiện có / Conflicts with what is stored",
+    "413": "Tệp quá lớn / Request too large",
+    "422": "Dữ liệu không hợp lệ, kèm vị trí / Invalid input, with where",
+    "429": "Quá nhiều yêu cầu, thử lại sau Retry-After / Too many requests",
+    "500": "Lỗi máy chủ, đã ghi nhật ký / Internal error, logged",
+    "503": "Kho dữ liệu bận hoặc không dùng được / Store busy or unavailable",
+}
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": schema}}}
+
+
+def document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the problem+json error answers to every operation of an OpenAPI ``document``.
+
+    An error answer a route documents as problem+json itself (e.g. a 429 with its headers)
+    is kept; FastAPI's own 422 (``HTTPValidationError`` as JSON) is replaced: the service
+    answers every error as a problem.
+    """
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem_schema.pop("$defs", {}))
+    components["Problem"] = problem_schema
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in DOCUMENTED_PROBLEMS.items():
+                given = responses.get(status)
+                if given is None or PROBLEM_JSON not in given.get("content", {}):
+                    responses[status] = _problem_response(description)
+            responses["default"] = _problem_response("Lỗi khác / Any other error")
+    return document
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Make every error of ``app`` answer as problem+json."""
+    """Make every error of ``app`` answer as problem+json, and document it in its OpenAPI."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()  # FastAPI keeps it in app.openapi_schema: documented once
+        if "Problem" not in document.get("components", {}).get("schemas", {}):
+            document_problems(document)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -7,9 +7,11 @@ Coordinates the service computes (schools, route lines) are rounded to
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
+from fastapi import Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from shapely.geometry import mapping
@@ -29,6 +31,36 @@ from gis_service.records import (
     SchoolRecord,
     WardRecord,
 )
+from gis_service.settings import MAX_CLASS_SIZE_CAP, MAX_FIRST_GRADE_CLASSES, MAX_ID
+from gis_service.text import PlainText
+
+#: The id of a stored row in a path (a round, a run...): larger numbers are answered 422.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="a stored id")]
+#: An optional id in a query.
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="a stored id")]
+#: How many rows of a listing to skip.
+OffsetQuery = Annotated[int, Query(ge=0, le=MAX_ID, description="rows to skip")]
+
+
+class ProblemItem(BaseModel):
+    """One thing wrong with a request: where (a JSON pointer or a parameter) and what."""
+
+    pointer: str
+    detail: str
+
+
+class Problem(BaseModel):
+    """An error answer (RFC 9457 problem details, ``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[ProblemItem] | None = None
+
 
 #: A travel mode of the road network.
 TravelModeName = Literal["walk", "motorbike"]
@@ -197,15 +229,15 @@ class _SchoolFields(BaseModel):
 
     level: str | None = Field(default=None, max_length=50)
     ownership: str | None = Field(default=None, max_length=50)
-    address: str | None = Field(default=None, max_length=500)
+    address: PlainText | None = Field(default=None, max_length=500)
     ward_code: str | None = Field(default=None, max_length=16)
-    first_grade_classes: int | None = None
-    class_size_cap: int | None = None
+    first_grade_classes: int | None = Field(default=None, ge=0, le=MAX_FIRST_GRADE_CLASSES)
+    class_size_cap: int | None = Field(default=None, ge=1, le=MAX_CLASS_SIZE_CAP)
     status: str | None = Field(default=None, max_length=50)
-    phone: str | None = Field(default=None, max_length=64)
-    email: str | None = Field(default=None, max_length=200)
-    website: str | None = Field(default=None, max_length=300)
-    source: str | None = Field(default=None, max_length=500)
+    phone: PlainText | None = Field(default=None, max_length=64)
+    email: PlainText | None = Field(default=None, max_length=200)
+    website: PlainText | None = Field(default=None, max_length=300)
+    source: PlainText | None = Field(default=None, max_length=500)
     last_verified: dt.date | None = None
 
 
@@ -213,7 +245,7 @@ class SchoolCreate(_SchoolFields):
     """A new school. ``lon``/``lat`` are EPSG:4326 degrees; a blank code gets the next free one."""
 
     code: str | None = Field(default=None, max_length=32, pattern=r"^[0-9A-Za-z_.-]+$")
-    name: str = Field(min_length=1, max_length=300)
+    name: PlainText = Field(min_length=1, max_length=300)
     lon: float
     lat: float
     enrolment: list[EnrolmentModel] = Field(default_factory=list, max_length=500)
@@ -222,7 +254,7 @@ class SchoolCreate(_SchoolFields):
 class SchoolUpdate(_SchoolFields):
     """Changes to a school: only the fields sent are changed (``null`` clears a field)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=300)
+    name: PlainText | None = Field(default=None, min_length=1, max_length=300)
     lon: float | None = None
     lat: float | None = None
     enrolment: list[EnrolmentModel] | None = Field(default=None, max_length=500)
@@ -241,8 +273,17 @@ class HistoryModel(BaseModel):
     after_geometry: PointGeometry | None
 
 
-def history_model(entry: HistoryEntry) -> HistoryModel:
-    """Return the API view of one history entry."""
+#: What the public sees as the author of a change made by someone without an API key
+#: (a command run in the office or an import).
+STAFF_AUTHOR = "staff"
+
+
+def history_model(entry: HistoryEntry, roles: Mapping[str, str] | None = None) -> HistoryModel:
+    """Return the API view of one history entry.
+
+    With ``roles`` (key name to role: the view of the public) the author is shown by role
+    (:data:`STAFF_AUTHOR` when not an API key), never by name.
+    """
 
     def point(data: SchoolData | None) -> PointGeometry | None:
         return None if data is None else school_feature(data).geometry
@@ -251,7 +292,9 @@ def history_model(entry: HistoryEntry) -> HistoryModel:
         version=entry.version,
         action=entry.action,
         changed_at=entry.changed_at,
-        changed_by=entry.changed_by,
+        changed_by=(
+            entry.changed_by if roles is None else roles.get(entry.changed_by, STAFF_AUTHOR)
+        ),
         before=None if entry.before is None else school_properties(entry.before),
         after=None if entry.after is None else school_properties(entry.after),
         before_geometry=point(entry.before),

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from gis_service.cli.context import CliState, first_problem, open_session
 from gis_service.errors import InvalidInputError
+from gis_service.text import spreadsheet_safe
 
 if TYPE_CHECKING:
     from gis_service.admission.application_rows import ApplicationsRejectedError
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
     from gis_service.db.audit_repository import AuditContext
 
 rounds_app = typer.Typer(help="Admission rounds: open, list, close.", no_args_is_help=True)
-applications_app = typer.Typer(help="Applications of a round: import.", no_args_is_help=True)
+applications_app = typer.Typer(
+    help="Applications of a round: import, check a priority claim.", no_args_is_help=True
+)
 placement_app = typer.Typer(
     help="Placement of a round: run, publish, export.", no_args_is_help=True
 )
@@ -239,7 +242,9 @@ def import_applications(
     with open_session(settings) as session:
         try:
             parsed = read_application_csv(file.read_bytes())
-            issued = submit(session, round_id, parsed.rows, audit=_audit(ctx, by))
+            issued = submit(
+                session, round_id, parsed.rows, audit=_audit(ctx, by), priority_verified=True
+            )
         except ApplicationsRejectedError as error:
             session.rollback()
             raise InvalidInputError(_one_line(error)) from None
@@ -250,7 +255,9 @@ def import_applications(
             with target.open("w", encoding="utf-8", newline="") as handle:
                 writer = csv.writer(handle)
                 writer.writerow(["application_id", "secret", "child_name"])
-                writer.writerows([a.application_id, a.secret, a.child_name] for a in issued)
+                writer.writerows(
+                    [a.application_id, a.secret, spreadsheet_safe(a.child_name)] for a in issued
+                )
             session.commit()
         except Exception:
             target.unlink(missing_ok=True)
@@ -261,6 +268,31 @@ def import_applications(
     typer.echo(
         f"imported {len(issued)} applications into round {round_id}; secrets in {target}{ignored}"
     )
+
+
+@applications_app.command("priority")
+def check_priority(
+    ctx: typer.Context,
+    application_id: Annotated[str, typer.Argument(help="The application's id.")],
+    verified: Annotated[
+        bool,
+        typer.Option(
+            "--verified/--rejected", help="Whether the documents prove the priority category."
+        ),
+    ],
+    by: ActorOption = "cli",
+) -> None:
+    """Record whether an application's claimed priority category is proven (audited)."""
+    from gis_service.admission.evidence import PRIORITY_STATUS_TEXT, check_priority_claim
+
+    settings = ctx.ensure_object(CliState).settings()
+    with open_session(settings) as session:
+        checked = check_priority_claim(
+            session, application_id, verified=verified, audit=_audit(ctx, by)
+        )
+        session.commit()
+    status = PRIORITY_STATUS_TEXT[checked.priority_status or "claimed"]
+    typer.echo(f"{checked.application_id} {checked.priority_category}: {status}")
 
 
 @placement_app.command("run")

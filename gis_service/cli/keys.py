@@ -8,6 +8,7 @@ import typer
 
 from gis_service.cli.context import CliState, open_session
 from gis_service.errors import InvalidInputError
+from gis_service.text import no_control_characters
 from gis_service.vocabulary import ROLES
 
 app = typer.Typer(help="API keys: create and revoke.", no_args_is_help=True)
@@ -25,6 +26,11 @@ def create(
     if role not in ROLES:
         msg = f"unknown role {role!r}; choose one of {', '.join(ROLES)}"
         raise InvalidInputError(msg)
+    try:
+        no_control_characters(name)
+    except ValueError as error:
+        msg = f"--name {error}"
+        raise InvalidInputError(msg) from None
     settings = ctx.ensure_object(CliState).settings()
     with open_session(settings) as session:
         token = repository.create_api_key(session, name=name, role=role)

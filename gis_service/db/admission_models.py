@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,6 +50,8 @@ class AdmissionRound(Base):
     "priority_category", "everyone"]``); ``zone_version_id`` is the zone version whose
     zones decide ``in_zone``; ``seats`` overrides the registry's first-grade seats by school
     code and ``default_first_grade_classes`` fills the schools whose classes are unknown.
+    ``claimed_priority_counts`` lets priority categories count in placement before an
+    officer has checked them.
     """
 
     __tablename__ = "admission_round"
@@ -70,6 +73,7 @@ class AdmissionRound(Base):
     zone_version_id: Mapped[int | None] = mapped_column(ForeignKey("zone_version.id"))
     seats: Mapped[dict[str, int]] = mapped_column(JSON)
     default_first_grade_classes: Mapped[int | None] = mapped_column(Integer)
+    claimed_priority_counts: Mapped[bool] = mapped_column(default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200))
@@ -85,7 +89,8 @@ class AdmissionApplication(Base):
 
     ``application_id`` is public and random; ``secret_hash`` is the SHA-256 of the secret
     given to the family once. ``child_key`` is the folded name and date of birth, so the
-    same child is found whatever the spelling of diacritics.
+    same child is found whatever the spelling of diacritics. ``priority_status`` is
+    ``claimed``, ``verified`` or ``rejected`` when there is a ``priority_category``.
     """
 
     __tablename__ = "admission_application"
@@ -105,6 +110,9 @@ class AdmissionApplication(Base):
     choices: Mapped[list[str]] = mapped_column(JSON)
     sibling_school_codes: Mapped[list[str]] = mapped_column(JSON)
     priority_category: Mapped[str | None] = mapped_column(String(64))
+    priority_status: Mapped[str | None] = mapped_column(String(16))
+    priority_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    priority_checked_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200))
 

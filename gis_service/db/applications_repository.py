@@ -13,6 +13,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely import Point
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from gis_service.db.admission_models import AdmissionApplication
 from gis_service.db.repository import now, utc
-from gis_service.db.rounds_repository import round_row
+from gis_service.db.rounds_repository import published_run_ids, round_row
+from gis_service.errors import ConflictError, NotFoundError
 
 __all__: Sequence[str] = (
     "APPLICATION_ID_LENGTH",
@@ -34,6 +36,7 @@ __all__: Sequence[str] = (
     "application_for_secret",
     "application_record",
     "applications_of_children",
+    "check_priority",
     "find_application",
     "normalize_code",
     "round_applications",
@@ -83,6 +86,15 @@ class ApplicationRecord:
     priority_category: str | None
     created_at: dt.datetime
     created_by: str
+    priority_status: str | None
+    priority_checked_at: dt.datetime | None
+    priority_checked_by: str | None
+
+    def priority_counts(self, *, claimed_counts: bool) -> bool:
+        """Whether the priority category counts in placement (verified, or claims count)."""
+        if self.priority_status == "verified":
+            return True
+        return claimed_counts and self.priority_status == "claimed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +148,26 @@ def application_record(row: AdmissionApplication) -> ApplicationRecord:
         priority_category=row.priority_category,
         created_at=utc(row.created_at),
         created_by=row.created_by,
+        priority_status=row.priority_status,
+        priority_checked_at=None
+        if row.priority_checked_at is None
+        else utc(row.priority_checked_at),
+        priority_checked_by=row.priority_checked_by,
     )
 
 
 def add_applications(
-    session: Session, round_id: int, applications: Sequence[NewApplication], *, actor: str
+    session: Session,
+    round_id: int,
+    applications: Sequence[NewApplication],
+    *,
+    actor: str,
+    priority_verified: bool = False,
 ) -> list[IssuedApplication]:
     """Write validated applications; return each one's public id and secret, in order.
+
+    A priority category is stored ``claimed``, or ``verified`` by ``actor`` when
+    ``priority_verified``.
 
     Raises
     ------
@@ -172,11 +197,59 @@ def add_applications(
                 priority_category=application.priority_category,
                 created_at=created,
                 created_by=actor,
+                **_priority_state(application, actor, created, verified=priority_verified),
             )
         )
         issued.append(IssuedApplication(application_id, secret, application.child_name))
     session.flush()
     return issued
+
+
+def _priority_state(
+    application: NewApplication, actor: str, moment: dt.datetime, *, verified: bool
+) -> dict[str, Any]:
+    if application.priority_category is None:
+        return {}
+    if not verified:
+        return {"priority_status": "claimed"}
+    return {
+        "priority_status": "verified",
+        "priority_checked_at": moment,
+        "priority_checked_by": actor,
+    }
+
+
+def check_priority(
+    session: Session, application_id: str, *, verified: bool, actor: str
+) -> ApplicationRecord:
+    """Record an officer's check of an application's priority category; the caller commits.
+
+    Raises
+    ------
+    NotFoundError
+        If there is no such application.
+    ConflictError
+        If it claims no priority category, or its round has a published placement.
+    """
+    row = session.scalar(
+        select(AdmissionApplication).where(
+            AdmissionApplication.application_id == normalize_code(application_id)
+        )
+    )
+    if row is None:
+        msg = f"no application {application_id!r}"
+        raise NotFoundError(msg)
+    if row.priority_category is None:
+        msg = f"application {row.application_id} claims no priority category"
+        raise ConflictError(msg)
+    if published_run_ids(session, [row.round_id]):
+        msg = f"round {row.round_id} has a published placement: its applications cannot change"
+        raise ConflictError(msg)
+    row.priority_status = "verified" if verified else "rejected"
+    row.priority_checked_at = now()
+    row.priority_checked_by = actor
+    session.flush()
+    return application_record(row)
 
 
 def round_applications(session: Session, round_id: int) -> list[ApplicationRecord]:

@@ -10,6 +10,13 @@ import pysqlite3.dbapi2 as sqlite_dbapi
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
+
+#: Connections kept open: one per worker thread of the service (anyio's default limiter is
+#: 40), so a thread that holds a request never waits for a connection another one keeps.
+POOL_SIZE = 40
+#: Longest wait for a free connection, seconds; past it the request answers 503.
+POOL_TIMEOUT_S = 2.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -17,7 +24,13 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, spatialite_path: str | None = None) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    spatialite_path: str | None = None,
+    pool_size: int = POOL_SIZE,
+    pool_timeout_s: float = POOL_TIMEOUT_S,
+) -> Engine:
     """Create the engine for a store URL.
 
     Parameters
@@ -26,6 +39,10 @@ def make_engine(url: str, *, spatialite_path: str | None = None) -> Engine:
         ``postgresql+psycopg://...`` for PostGIS or ``sqlite:///FILE`` for SpatiaLite.
     spatialite_path
         Path of ``mod_spatialite``; required for SQLite URLs.
+    pool_size
+        Connections kept open; no more are opened.
+    pool_timeout_s
+        Longest wait for a free connection before ``sqlalchemy.exc.TimeoutError``.
 
     Returns
     -------
@@ -37,8 +54,14 @@ def make_engine(url: str, *, spatialite_path: str | None = None) -> Engine:
     ValueError
         If a SQLite URL is given without ``spatialite_path``.
     """
+    pool: dict[str, Any] = {
+        "poolclass": QueuePool,
+        "pool_size": pool_size,
+        "max_overflow": 0,
+        "pool_timeout": pool_timeout_s,
+    }
     if not is_sqlite(url):
-        return create_engine(url, plugins=["geoalchemy2"], pool_pre_ping=True)
+        return create_engine(url, plugins=["geoalchemy2"], pool_pre_ping=True, **pool)
     if spatialite_path is None:
         msg = "a SpatiaLite store needs the path of mod_spatialite"
         raise ValueError(msg)
@@ -47,9 +70,11 @@ def make_engine(url: str, *, spatialite_path: str | None = None) -> Engine:
     # the process when a GeoPackage is closed. GDAL needs no SpatiaLite for our files.
     pyogrio.set_gdal_config_options({"SPATIALITE_LOAD": "NO"})
     database = make_url(url).database
-    if database:
+    if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, module=sqlite_dbapi)
+    else:
+        pool = {}  # one in-memory database lives in its one connection
+    engine = create_engine(url, module=sqlite_dbapi, **pool)
 
     @event.listens_for(engine, "connect")
     def _load_spatialite(dbapi_conn: Any, _record: Any) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from gis_service.db.models import District, ForecastInputVersion
-from gis_service.db.repository import now, utc
+from gis_service.db.repository import id_or_name, now, utc
 from gis_service.errors import ConflictError, NotFoundError
 
 __all__: Sequence[str] = (
@@ -142,10 +142,9 @@ def list_forecast_input_versions(
 def _version_row(session: Session, key: int | str, district_code: str) -> ForecastInputVersion:
     """Return a version by id (an int or its digits) or by name."""
     query = _of_district(district_code)
-    if isinstance(key, int) or key.isdigit():
-        row = session.scalar(query.where(ForecastInputVersion.id == int(key)))
-    else:
-        row = session.scalar(query.where(ForecastInputVersion.name == key))
+    row = session.scalar(
+        query.where(id_or_name(ForecastInputVersion.id, ForecastInputVersion.name, key))
+    )
     if row is None:
         msg = f"district {district_code} has no forecast input version {key!r}"
         raise NotFoundError(msg)

@@ -26,6 +26,7 @@ __all__: Sequence[str] = (
     "ResultRow",
     "RunOutcome",
     "RunRecord",
+    "fail_interrupted_runs",
     "fail_run",
     "fail_stale_runs",
     "get_run",
@@ -148,12 +149,27 @@ def fail_stale_runs(session: Session, round_id: int, *, older_than: dt.timedelta
         )
     ).all()
     stale = [row for row in rows if utc(row.started_at) < limit]
-    for row in stale:
+    return _fail_rows(session, stale, f"interrupted: no result {older_than} after it started")
+
+
+def fail_interrupted_runs(session: Session, *, error: str) -> list[int]:
+    """Mark every run still ``running``, in any round, as failed with ``error``; return them.
+
+    Called when the service starts: a run belongs to the process that started it, so a
+    run found ``running`` then was left by a process that stopped (a crash or a kill). Its
+    results were never committed, so nothing of it is visible.
+    """
+    rows = session.scalars(select(PlacementRun).where(PlacementRun.status == "running")).all()
+    return _fail_rows(session, list(rows), error)
+
+
+def _fail_rows(session: Session, rows: list[PlacementRun], error: str) -> list[int]:
+    for row in rows:
         row.status = "failed"
-        row.error = f"interrupted: no result {older_than} after it started"
+        row.error = error
         row.finished_at = now()
     session.flush()
-    return [row.id for row in stale]
+    return [row.id for row in rows]
 
 
 def _result_row(run_id: int, result: ResultRow) -> PlacementResult:

@@ -10,15 +10,15 @@ import dataclasses
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from shapely import MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import QueryableAttribute, Session, selectinload
 
 from gis_service.db.models import (
     ApiKey,
@@ -40,6 +40,7 @@ from gis_service.records import (
     SchoolRecord,
     WardRecord,
 )
+from gis_service.settings import MAX_ID
 from gis_service.text import fold_text, normalize_text
 
 
@@ -48,6 +49,19 @@ def utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
+
+
+def id_or_name(
+    id_column: QueryableAttribute[int], name_column: QueryableAttribute[str], key: int | str
+) -> ColumnElement[bool]:
+    """Return the condition finding a row by id (an int or its digits) or by name.
+
+    An id beyond the stored ids' range finds nothing rather than overflowing the store.
+    """
+    if isinstance(key, int) or key.isdecimal():
+        number = int(key)
+        return id_column == number if 0 < number <= MAX_ID else false()
+    return name_column == key
 
 
 def now() -> dt.datetime:
@@ -594,6 +608,15 @@ def schools_as_of(session: Session, district_code: str, when: dt.datetime) -> li
 
 
 # --- API keys ---------------------------------------------------------------------------
+
+
+def key_roles(session: Session, names: Iterable[str]) -> dict[str, str]:
+    """Return the role of each API key among ``names`` (other names are left out)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    rows = session.execute(select(ApiKey.name, ApiKey.role).where(ApiKey.name.in_(wanted)))
+    return {row.name: row.role for row in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ class RoundSpec:
     seats: dict[str, int]
     default_first_grade_classes: int | None
     created_by: str
+    claimed_priority_counts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class RoundRecord:
     closed_at: dt.datetime | None
     applications: int
     published_run_id: int | None
+    claimed_priority_counts: bool
 
     def accepts_applications(self, when: dt.datetime) -> bool:
         """Whether the round takes applications at ``when`` (open and before its deadline)."""
@@ -121,6 +123,7 @@ def _round_record(
         closed_at=None if row.closed_at is None else utc(row.closed_at),
         applications=applications,
         published_run_id=published_run_id,
+        claimed_priority_counts=row.claimed_priority_counts,
     )
 
 
@@ -177,6 +180,7 @@ def create_round(session: Session, spec: RoundSpec) -> RoundRecord:
         zone_version_id=spec.zone_version_id,
         seats=dict(spec.seats),
         default_first_grade_classes=spec.default_first_grade_classes,
+        claimed_priority_counts=spec.claimed_priority_counts,
         status="open",
         created_at=now(),
         created_by=spec.created_by,

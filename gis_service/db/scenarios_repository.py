@@ -17,7 +17,7 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from gis_service.db.models import District, Scenario, ScenarioEvaluation
-from gis_service.db.repository import now, utc
+from gis_service.db.repository import id_or_name, now, utc
 from gis_service.errors import ConflictError, NotFoundError
 
 __all__: Sequence[str] = (
@@ -162,10 +162,7 @@ def list_scenarios(session: Session, district_code: str) -> list[ScenarioRecord]
 def _row(session: Session, key: int | str, district_code: str) -> Scenario:
     """Return a scenario by id (an int or its digits) or by name."""
     query = _of_district(district_code)
-    if isinstance(key, int) or key.isdigit():
-        row = session.scalar(query.where(Scenario.id == int(key)))
-    else:
-        row = session.scalar(query.where(Scenario.name == key))
+    row = session.scalar(query.where(id_or_name(Scenario.id, Scenario.name, key)))
     if row is None:
         msg = f"district {district_code} has no scenario {key!r}"
         raise NotFoundError(msg)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis_service.db.models import District, Zone, ZonePoint, ZoneVersion
-from gis_service.db.repository import get_district, now, utc
+from gis_service.db.repository import get_district, id_or_name, now, utc
 from gis_service.errors import ConflictError, InvalidInputError, NotFoundError
 
 
@@ -198,10 +198,7 @@ def list_zone_versions(session: Session, district_code: str) -> list[ZoneVersion
 
 def _version_row(session: Session, key: int | str, district_code: str) -> ZoneVersion:
     query = select(ZoneVersion).join(District).where(District.code == district_code)
-    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-        row = session.scalar(query.where(ZoneVersion.id == int(key)))
-    else:
-        row = session.scalar(query.where(ZoneVersion.name == key))
+    row = session.scalar(query.where(id_or_name(ZoneVersion.id, ZoneVersion.name, key)))
     if row is None:
         msg = f"district {district_code} has no zone version {key!r}"
         raise NotFoundError(msg)

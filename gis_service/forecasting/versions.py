@@ -43,7 +43,7 @@ from gis_service.forecasting.overrides import (
     with_overrides,
 )
 from gis_service.records import DistrictRecord, WardRecord
-from gis_service.text import normalize_text
+from gis_service.text import PlainText, normalize_text
 
 __all__ = [
     "DevelopmentIn",
@@ -119,7 +119,7 @@ class ForecastInputVersionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(
+    name: PlainText = Field(
         min_length=1,
         max_length=200,
         description="unique in the district, not only digits, e.g. '2026 building permits'",

@@ -18,6 +18,7 @@ from gis_service.crs import WGS84
 from gis_service.db import repository
 from gis_service.ingest.schools_file import SCHOOL_FIELDS, file_format_of
 from gis_service.records import SchoolData
+from gis_service.text import spreadsheet_safe
 
 
 def _export_values(school: SchoolData) -> dict[str, str | int | None]:
@@ -41,15 +42,23 @@ def _export_values(school: SchoolData) -> dict[str, str | int | None]:
     }
 
 
+def _csv_cell(value: str | int | None) -> str | int:
+    """Return a registry value as a CSV cell: text made safe for spreadsheets."""
+    if value is None:
+        return ""
+    return spreadsheet_safe(value) if isinstance(value, str) else value
+
+
 def _write_csv(path: Path, schools: Sequence[SchoolData]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(SCHOOL_FIELDS)
     for school in schools:
-        values = _export_values(school)
+        values = {name: _csv_cell(value) for name, value in _export_values(school).items()}
+        # coordinates are numbers the service writes, never text: written as they are
         values["lon"] = repr(school.lon)
         values["lat"] = repr(school.lat)
-        writer.writerow(["" if values[f] is None else values[f] for f in SCHOOL_FIELDS])
+        writer.writerow([values[f] for f in SCHOOL_FIELDS])
     # The byte-order mark makes Excel read the file as UTF-8 (Vietnamese diacritics).
     data = buffer.getvalue().encode("utf-8-sig")
     if path.name.lower().endswith(".gz"):

@@ -33,7 +33,7 @@ from gis_service.crs import to_wgs84
 from gis_service.errors import InvalidInputError
 from gis_service.ingest.files import read_vector
 from gis_service.registry.validation import RawSchool
-from gis_service.text import fold_text
+from gis_service.text import fold_text, from_spreadsheet_safe
 
 __all__ = [
     "SCHOOL_FIELDS",
@@ -171,7 +171,7 @@ def file_format_of(path: Path) -> FileFormat:
         if name.endswith(suffix):
             return kind
     supported = ", ".join(suffix for suffix, _ in _SUFFIXES)
-    msg = f"{path}: unsupported school file type; use one of {supported}"
+    msg = f"{path.name}: unsupported school file type; use one of {supported}"
     raise InvalidInputError(msg)
 
 
@@ -221,17 +221,17 @@ def _decode(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        msg = f"{path}: no such file"
+        msg = f"{path.name}: no such file"
         raise InvalidInputError(msg) from None
     try:
         if path.name.lower().endswith(".gz"):
             data = gzip.decompress(data)
         return data.decode("utf-8-sig")
     except (OSError, EOFError) as error:
-        msg = f"{path}: not a readable gzip file ({error})"
+        msg = f"{path.name}: not a readable gzip file ({error})"
         raise InvalidInputError(msg) from None
     except UnicodeDecodeError:
-        msg = f"{path}: not UTF-8 text; save the sheet as 'CSV UTF-8'"
+        msg = f"{path.name}: not UTF-8 text; save the sheet as 'CSV UTF-8'"
         raise InvalidInputError(msg) from None
 
 
@@ -240,7 +240,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     header_line = text.split("\n", 1)[0]
     separator = max(_SEPARATORS, key=header_line.count)
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.StringIO(text),
             sep=separator,
             dtype=str,
@@ -248,8 +248,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
             skip_blank_lines=False,  # keep row numbers in step with the lines
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as error:
-        msg = f"{path}: not a readable CSV file ({str(error).strip()})"
+        msg = f"{path.name}: not a readable CSV file ({str(error).strip()})"
         raise InvalidInputError(msg) from None
+    # a cell the export made safe for spreadsheets ('=...) reads back as it was typed
+    return frame.map(lambda cell: from_spreadsheet_safe(cell) if isinstance(cell, str) else cell)
 
 
 def _read_geometry_file(path: Path) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
@@ -258,12 +260,12 @@ def _read_geometry_file(path: Path) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
         frame = read_vector(path)
     # GeoPackages without a CRS come back with GDAL's "Undefined ... SRS" stand-ins.
     if frame.crs is None or frame.crs.name.lower().startswith("undefined"):
-        msg = f"{path}: the file does not say its CRS"
+        msg = f"{path.name}: the file does not say its CRS"
         raise InvalidInputError(msg)
     try:
         frame = to_wgs84(frame)
     except (ValueError, ProjError) as error:
-        msg = f"{path}: its CRS {frame.crs.name!r} cannot be converted to EPSG:4326 ({error})"
+        msg = f"{path.name}: its CRS {frame.crs.name!r} cannot be converted to EPSG:4326 ({error})"
         raise InvalidInputError(msg) from None
     return frame, tuple(dict.fromkeys(str(w.message) for w in caught))
 
@@ -331,7 +333,7 @@ def read_school_file(path: Path) -> SchoolFile:
             )
         )
     if not rows:
-        msg = f"{path}: the file holds no school rows"
+        msg = f"{path.name}: the file holds no school rows"
         raise InvalidInputError(msg)
     return SchoolFile(
         rows=tuple(rows),

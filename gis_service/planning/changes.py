@@ -47,6 +47,7 @@ from gis_service.forecasting.overrides import (
 from gis_service.forecasting.versions import DevelopmentIn
 from gis_service.networks import DistrictNetwork, check_point
 from gis_service.records import DistrictRecord, SchoolData, WardRecord
+from gis_service.text import no_control_characters
 from gis_service.zones.geography import Geography, points_xy, straight_distances
 
 __all__ = [
@@ -139,11 +140,13 @@ def scenario_name(name: str) -> str:
     Raises
     ------
     ValueError
-        If it starts or ends with spaces, or is only digits (digits name an id).
+        If it starts or ends with spaces, holds a control character, or is only digits
+        (digits name an id).
     """
     if name.strip() != name or not name:
         msg = "a name must not start or end with spaces"
         raise ValueError(msg)
+    no_control_characters(name)
     if name.isdigit():
         msg = "a name must not be only digits (digits look a scenario up by its id)"
         raise ValueError(msg)

@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis_service.errors import InvalidInputError, RowProblem
 from gis_service.records import DistrictContext, SchoolData
+from gis_service.settings import MAX_CLASS_SIZE_CAP, MAX_FIRST_GRADE_CLASSES
 from gis_service.text import fold_text, normalize_text
 
 #: Two schools closer than this are taken to be the same school entered twice.
@@ -256,9 +257,15 @@ def _validate_row(raw: RawSchool, locator: _Locator) -> tuple[SchoolData | None,
     classes = check.integer("first_grade_classes")
     if classes is not None and classes < 0:
         check.fail("first_grade_classes", "negative_capacity", f"classes cannot be {classes}")
+    elif classes is not None and classes > MAX_FIRST_GRADE_CLASSES:
+        detail = f"classes cannot be more than {MAX_FIRST_GRADE_CLASSES}, got {classes}"
+        check.fail("first_grade_classes", "capacity_too_large", detail)
     cap = check.integer("class_size_cap")
     if cap is not None and cap <= 0:
         check.fail("class_size_cap", "negative_capacity", f"class-size cap cannot be {cap}")
+    elif cap is not None and cap > MAX_CLASS_SIZE_CAP:
+        detail = f"class-size cap cannot be more than {MAX_CLASS_SIZE_CAP}, got {cap}"
+        check.fail("class_size_cap", "capacity_too_large", detail)
     ward_code = check.text("ward_code")
     if ward_code is not None and ward_code not in locator.wards:
         check.fail("ward_code", "unknown_ward", f"ward {ward_code!r} is not in the district")

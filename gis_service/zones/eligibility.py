@@ -12,6 +12,7 @@ Coordinates are EPSG:4326, distances metres, durations seconds.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -33,9 +34,12 @@ from gis_service.zones.geography import first_grade_schools
 
 __all__ = [
     "Eligibility",
+    "PublishedZones",
     "SchoolInReach",
+    "ZonesOfVersions",
     "areas_holding",
     "home_eligibility",
+    "published_zones",
     "zone_for_homes",
 ]
 
@@ -158,8 +162,75 @@ class Eligibility:
         return None if self.route is None else round(self.route.origin_snap_m, 2)
 
 
+class ZonesOfVersions:
+    """The zones of each zone version read so far: a saved version's zones never change."""
+
+    #: Versions kept at once; the oldest read is dropped past it.
+    KEPT = 8
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._zones: dict[tuple[object, ...], tuple[ZoneRecord, ...]] = {}
+
+    def zones(self, session: Session, version: ZoneVersionRecord) -> tuple[ZoneRecord, ...]:
+        """Return the zones of ``version``, read from the store the first time."""
+        key = (version.id, version.inputs_hash, version.created_at)
+        with self._lock:
+            found = self._zones.get(key)
+        if found is None:
+            found = tuple(zones_repository.zones_of(session, version.id))
+            with self._lock:
+                if len(self._zones) >= self.KEPT:
+                    self._zones.pop(next(iter(self._zones)))
+                self._zones[key] = found
+        return found
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PublishedZones:
+    """What the lookup reads from the store: the published version, its zones, the schools.
+
+    Attributes
+    ----------
+    version
+        The district's published zone version.
+    zones
+        Its zones.
+    schools
+        The district's open first-grade schools, by code.
+    """
+
+    version: ZoneVersionRecord
+    zones: tuple[ZoneRecord, ...]
+    schools: tuple[SchoolData, ...]
+
+
+def published_zones(
+    session: Session, district_code: str, versions: ZonesOfVersions
+) -> PublishedZones | None:
+    """Return the district's published zones and first-grade schools (``None``: none).
+
+    Parameters
+    ----------
+    session
+        A session on the store; the lookup needs it no further.
+    district_code
+        The district.
+    versions
+        The zones of versions already read.
+    """
+    version = zones_repository.published_zone_version(session, district_code)
+    if version is None:
+        return None
+    return PublishedZones(
+        version=version,
+        zones=versions.zones(session, version),
+        schools=tuple(first_grade_schools(session, district_code)),
+    )
+
+
 def home_eligibility(
-    session: Session,
+    published: PublishedZones | None,
     district_net: DistrictNetwork,
     *,
     lat: float,
@@ -171,8 +242,8 @@ def home_eligibility(
 
     Parameters
     ----------
-    session
-        A session on the store.
+    published
+        The district's published zones (:func:`published_zones`).
     district_net
         The district with its road network.
     lat, lon
@@ -200,16 +271,14 @@ def home_eligibility(
         If the district has no published zone version.
     """
     lon, lat = check_point(district_net.district, lat=lat, lon=lon, pointer=pointer)
-    version = zones_repository.published_zone_version(session, district_net.district.code)
-    if version is None:
+    if published is None:
         msg = (
             f"district {district_net.district.code} has no published admission zones: "
             "run `schoolgis zones compute` and `schoolgis zones publish`"
         )
         raise NotFoundError(msg)
-    stored = zones_repository.zones_of(session, version.id)
+    version, stored, schools = published.version, published.zones, list(published.schools)
     zone_code = zone_for_homes(stored, [lon], [lat])[0]
-    schools = first_grade_schools(session, district_net.district.code)
     origin = district_net.to_metric(lon, lat)
     with routing_errors(pointer):
         costs = routing.one_to_many(

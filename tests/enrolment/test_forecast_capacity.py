@@ -20,14 +20,18 @@ AS_OF = dt.date(2024, 9, 5)
 YEARS = (2025, 2026, 2027, 2028)
 
 
-def band(central: list[list[float]], spread: float = 5.0, ids: tuple[str, ...] = ("A", "B")):
+def band(
+    central: list[list[float]], spread: float = 5.0, ids: tuple[str, ...] = ("A", "B")
+) -> ForecastBand:
     values = np.array(central, dtype=float)
     return ForecastBand(
         unit_ids=ids, years=YEARS, low=values - spread, central=values, high=values + spread
     )
 
 
-def capacity(classes: list[float], caps: list[float], ids: tuple[str, ...] = ("A", "B")):
+def capacity(
+    classes: list[float], caps: list[float], ids: tuple[str, ...] = ("A", "B")
+) -> FirstGradeCapacity:
     return FirstGradeCapacity(
         unit_ids=ids,
         classes=np.array(classes),
@@ -90,7 +94,7 @@ def test_allocating_ward_demand_to_schools() -> None:
     # Totals are kept when every ward is fully served.
     np.testing.assert_allclose(schools.central.sum(axis=0), wards.central.sum(axis=0))
     with pytest.raises(InvalidInputError, match="at most 1"):
-        allocate_demand(wards, [[0.6, 0.6, 0.0], [0, 0, 1]], to_ids=("S1", "S2", "S3"))
+        allocate_demand(wards, [[0.6, 0.6, 0.0], [0.0, 0.0, 1.0]], to_ids=("S1", "S2", "S3"))
 
 
 def test_aggregating_school_capacity_into_wards() -> None:

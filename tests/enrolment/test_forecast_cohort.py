@@ -36,7 +36,7 @@ def one_ward(ages: list[float], *, base_year: int = 2019) -> BasePopulation:
 
 
 def rates(
-    migration: float | list[float] = 0.0,
+    migration: float | list[float] | list[list[float]] = 0.0,
     births: float | list[float] = 0.0,
     *,
     low: float = 0.0,

@@ -14,7 +14,9 @@ from enrolment.grade_progression import EnrolmentHistory, project_grades
 AS_OF = dt.date(2024, 9, 30)
 
 
-def history(pupils: list[list[float]], years: tuple[int, ...] = (2021, 2022, 2023)):
+def history(
+    pupils: list[list[float]], years: tuple[int, ...] = (2021, 2022, 2023)
+) -> EnrolmentHistory:
     return EnrolmentHistory(
         school_id="TH-01",
         school_years=years,

@@ -45,7 +45,8 @@ def census() -> pd.DataFrame:
 def district3_groups(census: pd.DataFrame) -> np.ndarray:
     row = census[(census["province"] == "Thành phố Hồ Chí Minh") & (census["district"] == "Quận 3")]
     assert len(row) == 1
-    return row[AGE_COLUMNS].to_numpy(dtype=float)[0]
+    groups: np.ndarray = row[AGE_COLUMNS].to_numpy(dtype=float)[0]
+    return groups
 
 
 @pytest.fixture(scope="module")

@@ -110,7 +110,7 @@ def test_points_in_no_zone_and_wards_without_points_stay_unzoned() -> None:
         point_zone=(*POINT_ZONE, None),
         zone_ids=("A", "B"),
     )
-    np.testing.assert_allclose(result.ward_shares, [[0.75, 0.25], [0, 0.5], [0, 0]])
+    np.testing.assert_allclose(result.ward_shares, [[0.75, 0.25], [0.0, 0.5], [0.0, 0.0]])
     np.testing.assert_allclose(result.demand.central, [[30, 60], [15, 30]])
     # Half of W2 and all of W3.
     np.testing.assert_allclose(result.unzoned.central, [[11, 18]])

@@ -244,7 +244,9 @@ def test_capacitated_covering_needs_a_seat_within_the_norm() -> None:
 
 def test_covering_counts_the_existing_schools() -> None:
     cost, children, _ = covering_instance()
-    sites = Sites(existing_seats=np.array([9.0]), candidate_seats=np.array([9.0, 9.0]))  # existing: at 100 m
+    sites = Sites(
+        existing_seats=np.array([9.0]), candidate_seats=np.array([9.0, 9.0])
+    )  # existing: at 100 m
     solution = max_covering_sites(cost, children, sites=sites, new_schools=1, norm_m=100.0)
     assert solution.opened.tolist() == [0]  # the site at 1,100 m, column 1
     assert solution.objective == pytest.approx(10.0)

@@ -283,12 +283,16 @@ def test_invalid_applications_are_refused(changes: dict[str, object], field: str
         ([1, 1], {"mechanism": "lottery"}, "mechanism"),
         (
             [1, 1],
-            {"nearest": NearestSchools(school=[[A]], distance_m=[[1.0]])},
+            {"nearest": NearestSchools(school=np.array([[A]]), distance_m=np.array([[1.0]]))},
             "nearest",
         ),
         (
             [1, 1],
-            {"nearest": NearestSchools(school=[[A], [2]], distance_m=[[1.0], [1.0]])},
+            {
+                "nearest": NearestSchools(
+                    school=np.array([[A], [2]]), distance_m=np.array([[1.0], [1.0]])
+                )
+            },
             "nearest",
         ),
     ],
@@ -303,7 +307,7 @@ def test_invalid_placement_inputs_are_refused(
 
 def test_candidates_out_of_distance_order_are_refused() -> None:
     with pytest.raises(InvalidInputError) as error:
-        NearestSchools(school=[[A, B]], distance_m=[[500.0, 400.0]])
+        NearestSchools(school=np.array([[A, B]]), distance_m=np.array([[500.0, 400.0]]))
     assert error.value.field == "distance_m"
 
 

@@ -76,7 +76,7 @@ def prefers(instance: Instance, child: int, school: int, placement: Placement) -
     listed = instance.choices[child].tolist()
     if school not in listed:
         return False
-    placed_at = placement.choice_position[child]
+    placed_at = int(placement.choice_position[child])
     return placed_at < 0 or listed.index(school) < placed_at
 
 

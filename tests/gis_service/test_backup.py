@@ -157,7 +157,7 @@ def test_restore_brings_back_the_registry_exactly(
     written = backup_store(engine, backup_path)
     assert written.store_kind == store_kind
     assert written.schools == 27
-    assert written.revision == "0005"
+    assert written.revision == "0006"
     assert written.size_bytes == backup_path.stat().st_size > 0
 
     _change(engine)
@@ -166,7 +166,7 @@ def test_restore_brings_back_the_registry_exactly(
     assert changed["770/schools"][0] == 26
     engine.dispose()
     restored = restore_store(engine, backup_path)
-    assert (restored.schools, restored.revision) == (27, "0005")
+    assert (restored.schools, restored.revision) == (27, "0006")
     assert _snapshot(engine) == before
 
     _change(engine)
@@ -332,7 +332,7 @@ def test_cli_backup_and_restore(
     written = run_schoolgis(["db", "backup", str(backup_path)], settings)
     assert written.returncode == 0, written.stderr
     assert written.stdout.startswith(f"backup written to {backup_path} (")
-    assert "27 schools, schema 0005" in written.stdout
+    assert "27 schools, schema 0006" in written.stdout
 
     again = run_schoolgis(["db", "backup", str(backup_path)], settings)
     assert again.returncode == 1

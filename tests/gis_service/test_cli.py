@@ -37,6 +37,7 @@ def test_district_list_and_keys(settings: Settings) -> None:
     ("args", "message"),
     [
         (["keys", "create", "--name", "x", "--role", "boss"], "unknown role 'boss'"),
+        (["keys", "create", "--name", "x\x1by", "--role", "admin"], "character U+001B"),
         (["district", "load", "/nonexistent/district.toml"], "no such district manifest"),
         (["--database-url", "mysql://x/y", "district", "list"], "invalid setting database_url"),
     ],

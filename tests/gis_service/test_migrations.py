@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from gis_service.db.base import Base
 from gis_service.db.migrate import upgrade_schema
@@ -18,7 +18,7 @@ def test_upgrade_builds_every_table_and_is_repeatable(empty_settings: Settings) 
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             assert set(Base.metadata.tables) <= tables
-            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0006"
             school_columns = {c["name"] for c in inspect(conn).get_columns("school")}
             assert set(Base.metadata.tables["school"].columns.keys()) == school_columns
     finally:
@@ -137,5 +137,56 @@ def test_scenario_tables_come_and_go_with_0005(empty_settings: Settings) -> None
         upgrade_schema(engine)
         with engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) >= SCENARIO_TABLES
+    finally:
+        engine.dispose()
+
+
+EVIDENCE_COLUMNS = {
+    "admission_application": {"priority_status", "priority_checked_at", "priority_checked_by"},
+    "admission_round": {"claimed_priority_counts"},
+}
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    with engine.connect() as conn:
+        return {c["name"] for c in inspect(conn).get_columns(table)}
+
+
+def test_priority_evidence_comes_and_goes_with_0006(settings: Settings) -> None:
+    from alembic import command
+
+    from gis_service.db.migrate import alembic_config
+
+    engine = open_engine(settings)
+    try:
+        upgrade_schema(engine)
+        for table, added in EVIDENCE_COLUMNS.items():
+            assert _columns(engine, table) == set(Base.metadata.tables[table].columns.keys())
+            assert added <= _columns(engine, table)
+        config = alembic_config(engine)
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0005")
+        for table, added in EVIDENCE_COLUMNS.items():
+            assert not added & _columns(engine, table)
+        with engine.begin() as conn:
+            # a round and a claim stored before 0006: the round keeps counting claims
+            district = conn.execute(text("SELECT min(id) FROM district")).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO admission_round (district_id, year, name, "
+                    "applications_close_at, max_choices, rules, priority_categories, seats, "
+                    "status, created_at, created_by) VALUES (:d, 2027, 'r', "
+                    "'2027-05-01 00:00:00+00:00', 3, '[]', '[]', '{}', 'open', "
+                    "'2027-01-01 00:00:00+00:00', 't')"
+                ),
+                {"d": district},
+            )
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT claimed_priority_counts FROM admission_round"))
+        for table, added in EVIDENCE_COLUMNS.items():
+            assert added <= _columns(engine, table)
     finally:
         engine.dispose()

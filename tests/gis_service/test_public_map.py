@@ -28,7 +28,7 @@ from gis_service.ingest.district import load_district
 from gis_service.settings import Settings
 from gis_service.startup import open_engine, prepare_store
 from tests.support.admission import SCHOOLS, application, create_round, homes, names, submit
-from tests.support.browser import SCREENSHOTS
+from tests.support.browser import SCREENSHOTS, wait_until
 from tests.support.http import auth
 from tests.support.stores import make_token
 from tests.support.zones import Computed, publish_zones
@@ -120,7 +120,7 @@ def opened(
         ),
     )
     page.goto(url + path)
-    page.wait_for_function(ready)
+    wait_until(page, ready)
     try:
         yield page
     finally:
@@ -330,7 +330,7 @@ def test_the_office_view_needs_a_staff_key(
         assert versions.count() == 7
         # where the chosen version's six-year-olds are estimated to live
         page.get_by_label("Nơi ở ước tính của trẻ 6 tuổi (phương án được chọn)").check()
-        page.wait_for_function("!!SchoolOffice.state.pointsLayer")
+        wait_until(page, "!!SchoolOffice.state.pointsLayer")
         version = page.input_value("#sg-version")
         points = _get_with_key(site, "/api/v1/zones/points", planner, version=version)
         drawn = page.evaluate("SchoolOffice.state.pointsLayer.getLayers().length")
@@ -346,9 +346,9 @@ def test_the_office_view_needs_a_staff_key(
         assert f"trường theo vùng: {names[first['school_code']]}" in tip
         assert f"{round(first['distance_m'])} m đi bộ" in tip.replace(".", "")
         page.get_by_label("Nơi ở ước tính của trẻ 6 tuổi (phương án được chọn)").uncheck()
-        page.wait_for_function("SchoolOffice.state.pointsLayer === null")
+        wait_until(page, "SchoolOffice.state.pointsLayer === null")
         page.select_option("#sg-level", "ward")
-        page.wait_for_function("SchoolOffice.state.forecast.level === 'ward'")
+        wait_until(page, "SchoolOffice.state.forecast.level === 'ward'")
         assert page.locator("#sg-forecast tbody tr").count() == 14
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "office-view.png")

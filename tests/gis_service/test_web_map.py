@@ -53,6 +53,7 @@ def test_the_page_comes_from_the_live_registry(zoned_read_only_client: TestClien
 
 
 def test_a_new_school_appears_on_the_page(map_client: TestClient, editor_token: str) -> None:
+    before = map_client.get("/").headers["etag"]
     school = {
         "name": "Trường Tiểu học Thử Nghiệm Bản Đồ",
         "level": "tieu_hoc",
@@ -61,7 +62,32 @@ def test_a_new_school_appears_on_the_page(map_client: TestClient, editor_token: 
     }
     created = map_client.post("/api/v1/schools", json=school, headers=auth(editor_token))
     assert created.status_code == 201, created.text
-    assert "Trường Tiểu học Thử Nghiệm Bản Đồ" in map_client.get("/").text
+    after = map_client.get("/", headers={"If-None-Match": before})
+    assert after.status_code == 200
+    assert after.headers["etag"] != before
+    assert "Trường Tiểu học Thử Nghiệm Bản Đồ" in after.text
+
+
+@pytest.mark.parametrize("page", ["/", "/office"])
+def test_a_page_is_drawn_once_and_sent_compressed_or_not_modified(
+    zoned_read_only_client: TestClient, page: str
+) -> None:
+    plain = zoned_read_only_client.get(page, headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200
+    assert "content-encoding" not in plain.headers
+    etag = plain.headers["etag"]
+    assert plain.headers["cache-control"] == "public, no-cache"
+    assert plain.headers["vary"] == "Accept-Encoding"
+    for accept, coding in (("gzip, br", "br"), ("gzip", "gzip"), ("br;q=0, gzip", "gzip")):
+        packed = zoned_read_only_client.get(page, headers={"Accept-Encoding": accept})
+        assert packed.headers["content-encoding"] == coding, accept
+        assert packed.headers["etag"] == etag
+        assert packed.content == plain.content
+        assert int(packed.headers["content-length"]) < len(plain.content) // 4
+    again = zoned_read_only_client.get(page, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
 
 
 def test_the_export_is_one_self_contained_file(fast_settings: Settings, tmp_path: Path) -> None:

@@ -104,9 +104,9 @@ def _real_ferry_extract(target: Path) -> None:
             elif element.tag == "way":
                 ways.append(element)
     ferries = [w for w in ways if any(t.get("v") == "ferry" for t in w.iter("tag"))]
-    landing = {nd.get("ref") for w in ferries for nd in w.iter("nd")}
-    kept = [w for w in ways if landing & {nd.get("ref") for nd in w.iter("nd")}]
-    used = {nd.get("ref") for w in kept for nd in w.iter("nd")}
+    landing = {nd.get("ref", "") for w in ferries for nd in w.iter("nd")}
+    kept = [w for w in ways if landing & {nd.get("ref", "") for nd in w.iter("nd")}]
+    used = {nd.get("ref", "") for w in kept for nd in w.iter("nd")}
     root = ET.Element("osm", version="0.6")
     root.extend(nodes[n] for n in sorted(used))
     root.extend(kept)

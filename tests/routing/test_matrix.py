@@ -145,7 +145,8 @@ def _stranded_point(net: RoadNetwork) -> np.ndarray:
     assert label > 0
     assert set(net.node_osmid[island]) == {2022526419, 2231279241, 2231279243, 3761201996}
     edge = int(np.flatnonzero(np.isin(net.edge_u, island) & np.isin(net.edge_v, island))[0])
-    return np.mean(net.edge_coords(edge)[[0, -1]], axis=0)
+    middle: np.ndarray = np.mean(net.edge_coords(edge)[[0, -1]], axis=0)
+    return middle
 
 
 def test_unreachable_origins_come_back_with_a_reason(

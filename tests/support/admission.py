@@ -9,8 +9,13 @@ from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from gis_service.crs import to_wgs84
+from gis_service.db import audit_repository
+from gis_service.db.audit_repository import AuditRecord
+from gis_service.settings import Settings
+from gis_service.startup import open_engine
 from tests.support.http import auth
 from tests.support.zones import Computed
 
@@ -102,3 +107,13 @@ def names() -> Iterator[str]:
         for m in middle:
             for f in family:
                 yield f"{f} {m} {g}"
+
+
+def audit_entries(settings: Settings, **where: Any) -> list[AuditRecord]:
+    """The audit log of the store of ``settings``, filtered as ``audit_entries`` does."""
+    engine = open_engine(settings)
+    try:
+        with Session(engine) as session:
+            return audit_repository.audit_entries(session, **where)
+    finally:
+        engine.dispose()

@@ -25,7 +25,8 @@ def point_on_edge(
     start, end = network.edge_coords(edge)[[0, -1]]
     direction = (end - start) / np.hypot(*(end - start))
     left = np.array([-direction[1], direction[0]])
-    return start + fraction * (end - start) + offset_m * left
+    point: np.ndarray = start + fraction * (end - start) + offset_m * left
+    return point
 
 
 def straight_edge(network: RoadNetwork, name: str, *, oneway: bool) -> int:

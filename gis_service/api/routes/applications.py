@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, Header, Path, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,7 @@ from gis_service.admission.application_rows import (
     read_application_csv,
 )
 from gis_service.admission.applications import submit_applications
+from gis_service.admission.evidence import PRIORITY_STATUS_TEXT, check_priority_claim
 from gis_service.api.access import (
     FAMILY_ROLE,
     SECRET_HEADER,
@@ -33,8 +34,16 @@ from gis_service.api.access import (
     is_officer,
     officer_context,
 )
-from gis_service.api.deps import OfficerDep, OptionalPrincipalDep, SessionDep
+from gis_service.api.deps import (
+    OfficerDep,
+    OptionalPrincipalDep,
+    RateLimiterDep,
+    SessionDep,
+    rate_limited,
+)
+from gis_service.api.limits import RATE_LIMITED_RESPONSES
 from gis_service.api.problems import PROBLEM_JSON
+from gis_service.api.schemas import IdPath
 from gis_service.db import audit_repository, placement_runs_repository, rounds_repository
 from gis_service.db.applications_repository import ApplicationRecord, IssuedApplication
 from gis_service.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
@@ -116,12 +125,14 @@ def rejected_response(request: Request, error: ApplicationsRejectedError) -> JSO
     status_code=201,
     response_model=SubmittedPublic,
     openapi_extra=_OPENAPI_BODY,
+    dependencies=[Depends(rate_limited("writes"))],
+    responses=RATE_LIMITED_RESPONSES,
 )
 def submit(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipalDep,
-    round_id: int,
+    round_id: IdPath,
     body: Annotated[Any, Body()],
 ) -> SubmittedPublic | JSONResponse:
     """Submit one application (anyone: the family) or a list (role ``enrolment_officer``).
@@ -139,7 +150,9 @@ def submit(
     else:
         audit = audit_context(request, actor="family", role=FAMILY_ROLE)
     try:
-        issued = submit_applications(session, round_id, raws, audit=audit)
+        issued = submit_applications(
+            session, round_id, raws, audit=audit, priority_verified=is_officer(principal)
+        )
     except ApplicationsRejectedError as error:
         session.rollback()
         return rejected_response(request, error)
@@ -154,7 +167,7 @@ def import_applications(
     request: Request,
     session: SessionDep,
     principal: OfficerDep,
-    round_id: int,
+    round_id: IdPath,
     file: UploadFile,
 ) -> SubmittedPublic | JSONResponse:
     """Import applications from a CSV file (role ``enrolment_officer``), all or nothing.
@@ -171,7 +184,9 @@ def import_applications(
     audit = officer_context(request, principal)
     try:
         parsed = read_application_csv(data)
-        issued = submit_applications(session, round_id, parsed.rows, audit=audit)
+        issued = submit_applications(
+            session, round_id, parsed.rows, audit=audit, priority_verified=True
+        )
     except ApplicationsRejectedError as error:
         session.rollback()
         return rejected_response(request, error)
@@ -204,6 +219,8 @@ class ApplicationPublic(BaseModel):
     choices: list[str]
     sibling_school_codes: list[str]
     priority_category: str | None
+    priority_status: str | None = Field(description="claimed, verified or rejected")
+    priority_status_text: str | None = Field(description="the state in words, Vietnamese first")
     created_at: dt.datetime
     result: ResultPublic | None
 
@@ -232,20 +249,33 @@ def _answer(session: SessionDep, reader: Reader, found: ApplicationRecord) -> Ap
         round_id=found.round_id,
     )
     session.commit()
-    return ApplicationPublic.model_validate({**dataclasses.asdict(found), "result": result})
+    status_text = PRIORITY_STATUS_TEXT.get(found.priority_status or "")
+    return ApplicationPublic.model_validate(
+        {**dataclasses.asdict(found), "priority_status_text": status_text, "result": result}
+    )
 
 
-@router.get("/applications/{application_id}")
+@router.get(
+    "/applications/{application_id}",
+    dependencies=[Depends(rate_limited("secret_lookups"))],
+    responses=RATE_LIMITED_RESPONSES,
+)
 def read_application(
     request: Request,
     session: SessionDep,
+    limiter: RateLimiterDep,
     principal: OptionalPrincipalDep,
     application_id: str,
     secret: Annotated[str | None, Header(alias=SECRET_HEADER)] = None,
 ) -> ApplicationPublic:
     """One application and its published result (officer, or the family with its secret)."""
     reader, found = application_reader(
-        session, request, principal=principal, application_id=application_id, secret=secret
+        session,
+        request,
+        limiter=limiter,
+        principal=principal,
+        application_id=application_id,
+        secret=secret,
     )
     return _answer(session, reader, found)
 
@@ -259,10 +289,68 @@ class Lookup(BaseModel):
     secret: str = Field(min_length=1, max_length=64)
 
 
-@router.post("/applications/lookup")
-def look_up_application(request: Request, session: SessionDep, body: Lookup) -> ApplicationPublic:
+@router.post(
+    "/applications/lookup",
+    dependencies=[Depends(rate_limited("secret_lookups"))],
+    responses=RATE_LIMITED_RESPONSES,
+)
+def look_up_application(
+    request: Request, session: SessionDep, limiter: RateLimiterDep, body: Lookup
+) -> ApplicationPublic:
     """One application and its published result, for the family holding its secret."""
     reader, found = application_reader(
-        session, request, principal=None, application_id=body.application_id, secret=body.secret
+        session,
+        request,
+        limiter=limiter,
+        principal=None,
+        application_id=body.application_id,
+        secret=body.secret,
     )
     return _answer(session, reader, found)
+
+
+class PriorityCheck(BaseModel):
+    """An enrolment officer's decision on a claimed priority category."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verified: bool = Field(description="true: the documents prove it; false: they do not")
+
+
+class PriorityPublic(BaseModel):
+    """The state of an application's priority category after an officer's check."""
+
+    application_id: str
+    priority_category: str
+    priority_status: str
+    priority_status_text: str
+    priority_checked_at: dt.datetime
+    priority_checked_by: str
+
+
+@router.post("/applications/{application_id}/priority")
+def check_priority(
+    request: Request,
+    session: SessionDep,
+    principal: OfficerDep,
+    application_id: Annotated[str, Path(max_length=64)],
+    body: PriorityCheck,
+) -> PriorityPublic:
+    """Record whether a claimed priority category is proven (role ``enrolment_officer``).
+
+    Placement counts a category once verified (or while claimed, if the round says so);
+    a rejected one never. Audited; refused (409) once the round's placement is published.
+    """
+    checked = check_priority_claim(
+        session, application_id, verified=body.verified, audit=officer_context(request, principal)
+    )
+    session.commit()
+    status = checked.priority_status or ""
+    return PriorityPublic(
+        application_id=checked.application_id,
+        priority_category=checked.priority_category or "",
+        priority_status=status,
+        priority_status_text=PRIORITY_STATUS_TEXT[status],
+        priority_checked_at=checked.priority_checked_at or checked.created_at,
+        priority_checked_by=checked.priority_checked_by or "",
+    )

@@ -6,6 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
 from gis_service.api.deps import SessionDep
@@ -26,6 +27,8 @@ def health(session: SessionDep) -> Health:
     """Whether the service and its store answer."""
     try:
         session.execute(text("SELECT 1"))
+    except sa_exc.TimeoutError:
+        raise  # every connection is in use: a 503 that says so (``get_session``)
     except Exception as error:  # noqa: BLE001
         msg = f"the store does not answer: {type(error).__name__}"
         raise StoreError(msg) from None

@@ -145,7 +145,19 @@ def import_school_file(
     return JSONResponse(problem, status_code=422, media_type=PROBLEM_JSON)
 
 
-@router.get("/schools/export")
+@router.get(
+    "/schools/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The school list as a file (CSV, GeoJSON or GeoPackage)",
+            "content": {
+                media_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                for _, media_type in _EXPORT_TYPES.values()
+            },
+        }
+    },
+)
 def export_school_file(
     session: SessionDep,
     settings: SettingsDep,

@@ -1,65 +1,101 @@
-"""The map pages, drawn from the live registry on each request.
+"""The map pages, drawn from the live registry once per state of the map.
 
 ``/`` is the public map for parents; ``/office`` the view of the enrolment office and
 planners, whose data comes from the API only with a staff key (entered on the page).
+A page is drawn, gzipped and brotli-compressed once for each state of what it shows
+(published zones, schools, wards, roads: :func:`~gis_service.web_map.map_state`) and
+served with its ``ETag``; a browser that sends it back in ``If-None-Match`` gets 304.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from gis_service.api.deps import BackgroundsDep, NetworkDep, SessionDep, SettingsDep
+from gis_service.api.deps import (
+    BackgroundsDep,
+    MapPagesDep,
+    NetworkDep,
+    SessionDep,
+    SettingsDep,
+)
 from gis_service.networks import NetworkCache
 from gis_service.settings import Settings
-from gis_service.web_map import MapBackgrounds, public_map_data, tile_layer
+from gis_service.web_map import (
+    MapBackgrounds,
+    MapPages,
+    map_state,
+    public_map_data,
+    tile_layer,
+)
 from maps.assets import PageName
 from maps.pages import render_map
 
 router = APIRouter(tags=["map"])
 
+#: Browsers keep a page but ask whether it changed (``If-None-Match``) before showing it.
+CACHE_CONTROL = "public, no-cache"
+
 
 @router.get("/", response_class=HTMLResponse, summary="The public map for parents")
 def public_map(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     networks: NetworkDep,
     backgrounds: BackgroundsDep,
-) -> HTMLResponse:
+    pages: MapPagesDep,
+) -> Response:
     """The district's schools, published first-grade zones and wards on its own base map.
 
     A parent clicks the home (or types its coordinates) and the panel shows the zone
     school, the road route, metres and minutes walking and by motorbike, and the other
     schools in reach with their free seats, from ``GET /api/v1/eligibility``.
     """
-    return _page(session, settings, networks, backgrounds, "public")
+    return _page(request, session, settings, networks, backgrounds, pages, "public")
 
 
 @router.get("/office", response_class=HTMLResponse, summary="The office and planners' view")
 def office_map(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     networks: NetworkDep,
     backgrounds: BackgroundsDep,
-) -> HTMLResponse:
+    pages: MapPagesDep,
+) -> Response:
     """The forecast seat shortfall per zone or ward and zone versions side by side.
 
     The page holds only what the public map shows; after login with a key of role
     ``enrolment_officer``, ``planner`` or ``admin`` it loads the rest from the API.
     """
-    return _page(session, settings, networks, backgrounds, "office")
+    return _page(request, session, settings, networks, backgrounds, pages, "office")
 
 
 def _page(
+    request: Request,
     session: Session,
     settings: Settings,
     networks: NetworkCache,
     backgrounds: MapBackgrounds,
+    pages: MapPages,
     page: PageName,
-) -> HTMLResponse:
-    data = public_map_data(session, networks, backgrounds, district_code=settings.district_code)
-    html = render_map(
-        data, page=page, assets_mode="served", api_base="", tile_layer=tile_layer(settings)
-    )
-    return HTMLResponse(html)
+) -> Response:
+    def draw() -> str:
+        data = public_map_data(session, networks, backgrounds, district_code=settings.district_code)
+        return render_map(
+            data, page=page, assets_mode="served", api_base="", tile_layer=tile_layer(settings)
+        )
+
+    cached = pages.page((page, *map_state(session)), draw)
+    session.close()
+    headers = {"ETag": cached.etag, "Cache-Control": CACHE_CONTROL}
+    sent_tags = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
+    if cached.etag in sent_tags or "*" in sent_tags:
+        return Response(status_code=304, headers={**headers, "Vary": "Accept-Encoding"})
+    coding, body = cached.encoded(request.headers.get("accept-encoding", ""))
+    if coding != "identity":
+        # a coded body passes the gzip middleware untouched; it adds Vary to the others
+        headers |= {"Content-Encoding": coding, "Vary": "Accept-Encoding"}
+    return HTMLResponse(body, headers=headers)

@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis_service.admission.explanations import PlacementExplanation, RunStatistics
@@ -25,7 +25,16 @@ from gis_service.api.access import (
     is_officer,
     officer_context,
 )
-from gis_service.api.deps import NetworkDep, OfficerDep, OptionalPrincipalDep, SessionDep
+from gis_service.api.deps import (
+    NetworkDep,
+    OfficerDep,
+    OptionalPrincipalDep,
+    RateLimiterDep,
+    SessionDep,
+    rate_limited,
+)
+from gis_service.api.limits import RATE_LIMITED_RESPONSES
+from gis_service.api.schemas import IdPath
 from gis_service.db import audit_repository, placement_runs_repository, rounds_repository
 from gis_service.db.placement_runs_repository import RunRecord
 from gis_service.db.repository import Principal
@@ -92,7 +101,7 @@ def start_placement(
     session: SessionDep,
     networks: NetworkDep,
     principal: OfficerDep,
-    round_id: int,
+    round_id: IdPath,
     body: RunCreate,
 ) -> RunPublic:
     """Place the round's applications (role ``enrolment_officer``); returns the finished run."""
@@ -109,7 +118,7 @@ def start_placement(
 
 @router.get("/rounds/{round_id}/placement")
 def list_placements(
-    session: SessionDep, principal: OptionalPrincipalDep, round_id: int
+    session: SessionDep, principal: OptionalPrincipalDep, round_id: IdPath
 ) -> list[RunPublic]:
     """The round's runs, oldest first (the published one only, for all but officers)."""
     rounds_repository.get_round(session, round_id)
@@ -120,7 +129,7 @@ def list_placements(
 
 @router.get("/rounds/{round_id}/placement/{run_id}")
 def read_placement(
-    session: SessionDep, principal: OptionalPrincipalDep, round_id: int, run_id: int
+    session: SessionDep, principal: OptionalPrincipalDep, round_id: IdPath, run_id: IdPath
 ) -> RunPublic:
     """A run's figures: shares placed, distances, each school's seats and cut-off."""
     run = placement_runs_repository.get_run(session, round_id, run_id)
@@ -133,7 +142,7 @@ def read_placement(
     responses={200: {"model": FrozenInputs, "description": "The frozen inputs (canonical JSON)"}},
 )
 def read_placement_inputs(
-    request: Request, session: SessionDep, principal: OfficerDep, round_id: int, run_id: int
+    request: Request, session: SessionDep, principal: OfficerDep, round_id: IdPath, run_id: IdPath
 ) -> Response:
     """The run's frozen inputs as canonical JSON; their SHA-256 is ``inputs_sha256``.
 
@@ -166,13 +175,18 @@ class ExplanationPublic(BaseModel):
     explanation: PlacementExplanation
 
 
-@router.get("/rounds/{round_id}/placement/{run_id}/explain/{application_id}")
+@router.get(
+    "/rounds/{round_id}/placement/{run_id}/explain/{application_id}",
+    dependencies=[Depends(rate_limited("secret_lookups"))],
+    responses=RATE_LIMITED_RESPONSES,
+)
 def explain_placement(
     request: Request,
     session: SessionDep,
+    limiter: RateLimiterDep,
     principal: OptionalPrincipalDep,
-    round_id: int,
-    run_id: int,
+    round_id: IdPath,
+    run_id: IdPath,
     application_id: str,
     secret: Annotated[str | None, Header(alias=SECRET_HEADER)] = None,
 ) -> ExplanationPublic:
@@ -181,7 +195,12 @@ def explain_placement(
     A family sees only the published run; an unpublished run answers 404 to it.
     """
     reader, found = application_reader(
-        session, request, principal=principal, application_id=application_id, secret=secret
+        session,
+        request,
+        limiter=limiter,
+        principal=principal,
+        application_id=application_id,
+        secret=secret,
     )
     run = placement_runs_repository.get_run(session, round_id, run_id)
     not_found = NotFoundError(f"run {run_id} holds no result for this application")
@@ -215,7 +234,7 @@ def explain_placement(
 
 @router.post("/rounds/{round_id}/placement/{run_id}/publish")
 def publish(
-    request: Request, session: SessionDep, principal: OfficerDep, round_id: int, run_id: int
+    request: Request, session: SessionDep, principal: OfficerDep, round_id: IdPath, run_id: IdPath
 ) -> RunPublic:
     """Publish a run (role ``enrolment_officer``): the round closes and the run is frozen."""
     run = publish_placement(session, round_id, run_id, audit=officer_context(request, principal))

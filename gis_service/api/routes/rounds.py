@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from gis_service.admission.rounds import RoundIn, open_round
 from gis_service.api.access import officer_context
 from gis_service.api.deps import OfficerDep, SessionDep, SettingsDep, require_role
+from gis_service.api.schemas import IdPath, IdQuery
 from gis_service.db import audit_repository, repository, rounds_repository
 from gis_service.db.rounds_repository import RoundRecord
 
@@ -37,6 +38,7 @@ class RoundPublic(BaseModel):
     zone_version_id: int | None
     seats: dict[str, int]
     default_first_grade_classes: int | None
+    claimed_priority_counts: bool
     applications: int
     published_run_id: int | None
     created_at: dt.datetime
@@ -75,14 +77,14 @@ def list_rounds(session: SessionDep, settings: SettingsDep) -> list[RoundPublic]
 
 
 @router.get("/rounds/{round_id}")
-def read_round(session: SessionDep, round_id: int) -> RoundPublic:
+def read_round(session: SessionDep, round_id: IdPath) -> RoundPublic:
     """A round: rules, deadlines, the number of applications, the published run."""
     return round_public(rounds_repository.get_round(session, round_id))
 
 
 @router.post("/rounds/{round_id}/close")
 def close_round(
-    request: Request, session: SessionDep, principal: OfficerDep, round_id: int
+    request: Request, session: SessionDep, principal: OfficerDep, round_id: IdPath
 ) -> RoundPublic:
     """Close a round to new applications (role ``enrolment_officer``)."""
     record = rounds_repository.close_round(session, round_id)
@@ -121,7 +123,7 @@ def read_audit(
     session: SessionDep,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    round_id: int | None = None,
+    round_id: IdQuery = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[AuditPublic]:
     """The audit log, oldest first (role ``admin``)."""

@@ -5,11 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
-from gis_service.api.deps import RegistryEditorDep, SessionDep, SettingsDep
+from gis_service.api.deps import (
+    OptionalPrincipalDep,
+    RegistryEditorDep,
+    SessionDep,
+    SettingsDep,
+    rate_limited,
+)
+from gis_service.api.limits import RATE_LIMITED_RESPONSES
 from gis_service.api.schemas import (
     HistoryModel,
+    OffsetQuery,
     SchoolCollection,
     SchoolCreate,
     SchoolFeature,
@@ -45,7 +53,12 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
     return min_lon, min_lat, max_lon, max_lat
 
 
-@router.get("", response_model_by_alias=True)
+@router.get(
+    "",
+    response_model_by_alias=True,
+    dependencies=[Depends(rate_limited("lookups"))],
+    responses=RATE_LIMITED_RESPONSES,
+)
 def list_schools(
     session: SessionDep,
     settings: SettingsDep,
@@ -58,7 +71,7 @@ def list_schools(
     ] = None,
     as_of: Annotated[dt.datetime | None, Query(description="the registry as it was then")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> SchoolCollection:
     """Schools of the district as a GeoJSON FeatureCollection (EPSG:4326)."""
     district = repository.get_district(session, settings.district_code)
@@ -97,9 +110,19 @@ def read_school(session: SessionDep, code: str) -> SchoolFeature:
 
 
 @router.get("/{code}/history")
-def read_school_history(session: SessionDep, code: str) -> list[HistoryModel]:
-    """Every change of one school, oldest first: who, when, before and after."""
-    return [history_model(entry) for entry in repository.school_history(session, code)]
+def read_school_history(
+    session: SessionDep, principal: OptionalPrincipalDep, code: str
+) -> list[HistoryModel]:
+    """Every change of one school, oldest first: who, when, before and after.
+
+    Staff keys see who made each change; everyone else sees the author's role (``staff``
+    for a change made in the office without a key), never a key's name.
+    """
+    entries = repository.school_history(session, code)
+    if principal is not None and principal.role != "public":
+        return [history_model(entry) for entry in entries]
+    roles = repository.key_roles(session, (entry.changed_by for entry in entries))
+    return [history_model(entry, roles) for entry in entries]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

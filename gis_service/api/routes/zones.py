@@ -14,17 +14,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from gis_service.api.deps import (
+    HeavyJobsDep,
+    LookupSlotsDep,
     NetworkDep,
+    OptionalPrincipalDep,
     PlannerDep,
     SessionDep,
     SettingsDep,
+    ZoneVersionsDep,
     ZoningCacheDep,
+    rate_limited,
 )
+from gis_service.api.limits import RATE_LIMITED_RESPONSES
 from gis_service.api.schemas import (
     GeoJSONResponse,
     LineGeometry,
@@ -35,11 +42,13 @@ from gis_service.api.schemas import (
     route_line,
 )
 from gis_service.db import zones_repository
+from gis_service.db.repository import Principal
 from gis_service.db.zones_repository import ZoneVersionRecord
-from gis_service.errors import NotFoundError
+from gis_service.errors import BusyError, NotFoundError
 from gis_service.geojson import zone_feature, zone_point_feature
+from gis_service.text import PlainText
 from gis_service.zones.compute import ZoningOptions, compute_zoning, default_version_name
-from gis_service.zones.eligibility import SchoolInReach, home_eligibility
+from gis_service.zones.eligibility import SchoolInReach, home_eligibility, published_zones
 from gis_service.zones.geography import bundled_zoning_manifest, read_zoning_manifest
 
 router = APIRouter(tags=["zones"])
@@ -82,7 +91,7 @@ class ZoneComputeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["ward", "nearest", "optimal"] = "optimal"
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: PlainText | None = Field(default=None, min_length=1, max_length=200)
     default_first_grade_classes: int | None = Field(
         default=None, ge=0, le=30, description="classes assumed where unknown (default: 8)"
     )
@@ -92,38 +101,53 @@ class ZoneComputeRequest(BaseModel):
 
 
 @router.post("/zones/compute", status_code=201)
-def compute_zones(
+async def compute_zones(
     session: SessionDep,
     settings: SettingsDep,
     networks: NetworkDep,
     cache: ZoningCacheDep,
     principal: PlannerDep,
+    heavy_jobs: HeavyJobsDep,
     body: ZoneComputeRequest,
 ) -> ZoneVersionPublic:
     """Compute admission zones with one method and save them as a draft version."""
-    district_net = networks.for_district(session, settings.district_code)
-    manifest = read_zoning_manifest(bundled_zoning_manifest())
-    geography = cache.geography(session, district_net, manifest)
-    options = ZoningOptions(
-        method=body.method,
-        default_first_grade_classes=body.default_first_grade_classes,
-        mode=body.mode,
-        solver=body.solver,
-        contiguity=body.contiguity,
-    )
-    result = compute_zoning(geography, options)
-    draft = result.draft(name=body.name or default_version_name(body.method), actor=principal.name)
-    record = zones_repository.save_zone_version(session, draft)
-    session.commit()
-    return _public(record, inputs=True)
+
+    def compute() -> ZoneVersionPublic:
+        district_net = networks.for_district(session, settings.district_code)
+        manifest = read_zoning_manifest(bundled_zoning_manifest())
+        geography = cache.geography(session, district_net, manifest)
+        options = ZoningOptions(
+            method=body.method,
+            default_first_grade_classes=body.default_first_grade_classes,
+            mode=body.mode,
+            solver=body.solver,
+            contiguity=body.contiguity,
+        )
+        result = compute_zoning(geography, options)
+        name = body.name or default_version_name(body.method)
+        record = zones_repository.save_zone_version(
+            session, result.draft(name=name, actor=principal.name)
+        )
+        session.commit()
+        return _public(record, inputs=True)
+
+    return await anyio.to_thread.run_sync(compute, limiter=heavy_jobs)
 
 
 @router.get("/zones/versions")
-def zone_versions(session: SessionDep, settings: SettingsDep) -> list[ZoneVersionPublic]:
-    """Every zone version of the district, newest first (figures left out)."""
+def zone_versions(
+    session: SessionDep, settings: SettingsDep, principal: OptionalPrincipalDep
+) -> list[ZoneVersionPublic]:
+    """Every zone version of the district, newest first (figures left out).
+
+    Drafts and superseded versions are listed for staff keys only; anyone else sees the
+    published version.
+    """
     code = zones_repository.district_code_of(session, settings.district_code)
     return [
-        _public(v, statistics=False) for v in zones_repository.list_zone_versions(session, code)
+        _public(v, statistics=False)
+        for v in zones_repository.list_zone_versions(session, code)
+        if _visible(v, principal)
     ]
 
 
@@ -145,10 +169,15 @@ VersionQuery = Annotated[
 ]
 
 
+def _visible(record: ZoneVersionRecord, principal: Principal | None) -> bool:
+    """Say whether the caller may see a version: the published one, or any for staff."""
+    return record.status == "published" or (principal is not None and principal.role != "public")
+
+
 def _chosen_version(
-    session: Session, district_code: str | None, version: str | None
+    session: Session, district_code: str | None, version: str | None, principal: Principal | None
 ) -> ZoneVersionRecord:
-    """Return the version asked for, or the published one."""
+    """Return the version asked for, or the published one (404: a draft for the public)."""
     code = zones_repository.district_code_of(session, district_code)
     record = (
         zones_repository.published_zone_version(session, code)
@@ -157,6 +186,9 @@ def _chosen_version(
     )
     if record is None:
         msg = f"district {code} has no published zones: compute and publish a version first"
+        raise NotFoundError(msg)
+    if not _visible(record, principal):
+        msg = f"district {code} has no zone version {version!r}"
         raise NotFoundError(msg)
     return record
 
@@ -218,10 +250,13 @@ class ZonePointCollection(BaseModel):
 
 @router.get("/zones", response_class=GeoJSONResponse)
 def read_zones(
-    session: SessionDep, settings: SettingsDep, version: VersionQuery = None
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: OptionalPrincipalDep,
+    version: VersionQuery = None,
 ) -> ZoneCollection:
-    """The zones of the published version (or of ``version``) as a GeoJSON collection."""
-    record = _chosen_version(session, settings.district_code, version)
+    """The zones of the published version (or of ``version``: staff only for a draft)."""
+    record = _chosen_version(session, settings.district_code, version, principal)
     zones = zones_repository.zones_of(session, record.id)
     return ZoneCollection(
         features=[ZoneFeature.model_validate(zone_feature(z)) for z in zones],
@@ -231,7 +266,10 @@ def read_zones(
 
 @router.get("/zones/points", response_class=GeoJSONResponse)
 def read_zone_points(
-    session: SessionDep, settings: SettingsDep, version: VersionQuery = None
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: OptionalPrincipalDep,
+    version: VersionQuery = None,
 ) -> ZonePointCollection:
     """Where the version's first-graders are estimated to live, as GeoJSON points.
 
@@ -239,7 +277,7 @@ def read_zone_points(
     spread over its streets), its ward, its zone school, the children seated there and
     the road distance to it.
     """
-    record = _chosen_version(session, settings.district_code, version)
+    record = _chosen_version(session, settings.district_code, version, principal)
     points = zones_repository.zone_points_of(session, record.id)
     return ZonePointCollection(
         features=[ZonePointFeature.model_validate(zone_point_feature(p)) for p in points],
@@ -300,11 +338,17 @@ class EligibilityAnswer(BaseModel):
     other_schools: list[EligibleSchool]
 
 
-@router.get("/eligibility")
+@router.get(
+    "/eligibility",
+    dependencies=[Depends(rate_limited("lookups"))],
+    responses=RATE_LIMITED_RESPONSES,
+)
 def eligibility(
     session: SessionDep,
     settings: SettingsDep,
     networks: NetworkDep,
+    zone_versions: ZoneVersionsDep,
+    lookup_slots: LookupSlotsDep,
     lat: Annotated[float, Query(description="latitude of the home, EPSG:4326 degrees")],
     lon: Annotated[float, Query(description="longitude of the home, EPSG:4326 degrees")],
     mode: TravelModeName = "walk",
@@ -317,12 +361,21 @@ def eligibility(
     leaves unjoined to the streets does not strand a home); ``origin_snap_m`` is the walk
     to it. When the home cannot reach its zone school on the network at all (no such road
     within the snapping limit: beyond water without a crossing), the zone school is still
-    named and ``reason`` says why the route is missing.
+    named and ``reason`` says why the route is missing. Past a few look-ups computed at
+    once, one more answers 503 with ``Retry-After`` at once instead of waiting in a queue.
     """
-    district_net = networks.for_district(session, settings.district_code)
-    found = home_eligibility(
-        session, district_net, lat=lat, lon=lon, mode=mode, pointer="query:lat"
-    )
+    if not lookup_slots.acquire(blocking=False):
+        msg = "too many look-ups at once: try again in a moment"
+        raise BusyError(msg, retry_after_s=1)
+    try:
+        district_net = networks.for_district(session, settings.district_code)
+        published = published_zones(session, district_net.district.code, zone_versions)
+        session.close()  # the store is not needed for the routing
+        found = home_eligibility(
+            published, district_net, lat=lat, lon=lon, mode=mode, pointer="query:lat"
+        )
+    finally:
+        lookup_slots.release()
     return EligibilityAnswer(
         lat=found.lat,
         lon=found.lon,

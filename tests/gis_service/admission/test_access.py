@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -13,11 +14,17 @@ from sqlalchemy.orm import Session
 
 from gis_service.app import create_app
 from gis_service.db import audit_repository
-from gis_service.db.audit_repository import AuditRecord
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
-from tests.support.admission import SCHOOLS, application, create_round, homes, submit
-from tests.support.http import auth
+from tests.support.admission import (
+    SCHOOLS,
+    application,
+    audit_entries,
+    create_round,
+    homes,
+    submit,
+)
+from tests.support.http import auth, json_list, json_object, problem
 from tests.support.stores import make_token
 from tests.support.zones import Computed
 
@@ -33,21 +40,10 @@ def officer(fast_settings: Settings) -> str:
     return make_token(fast_settings, "enrolment_officer", name="office-q3")
 
 
-def _audit(settings: Settings, **where: Any) -> list[AuditRecord]:
-    engine = open_engine(settings)
-    try:
-        with Session(engine) as session:
-            return audit_repository.audit_entries(session, **where)
-    finally:
-        engine.dispose()
-
-
-def _status(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
+def _status(response: httpx.Response, status: int) -> dict[str, Any]:
     if status >= 400:
-        assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    return body
+        return problem(response, status)
+    return json_object(response, status)
 
 
 def test_applications_are_seen_by_officers_and_by_their_family_only(
@@ -94,7 +90,7 @@ def test_applications_are_seen_by_officers_and_by_their_family_only(
     wrong = {"application_id": mine.application_id, "secret": theirs.secret}
     _status(client.post("/api/v1/applications/lookup", json=wrong), 404)
 
-    entries = _audit(fast_settings, object_id=mine.application_id)
+    entries = audit_entries(fast_settings, object_id=mine.application_id)
     assert [(e.action, e.actor, e.role) for e in entries] == [
         ("application.create", "office-q3", "enrolment_officer"),
         ("application.denied", "unknown", "family"),
@@ -112,14 +108,14 @@ def test_applications_are_seen_by_officers_and_by_their_family_only(
     assert by_family.client_address == "testclient"
     assert entries[4].request_path == "/api/v1/applications/lookup"
     # the secret itself is never stored or logged
-    assert all(mine.secret not in str(e) for e in _audit(fast_settings))
+    assert all(mine.secret not in str(e) for e in audit_entries(fast_settings))
     # administrators read the log over HTTP
     admin = make_token(fast_settings, "admin")
     _status(client.get("/api/v1/audit", headers=auth(officer)), 403)
     served = client.get(
         "/api/v1/audit", params={"object_id": mine.application_id}, headers=auth(admin)
     )
-    assert [e["action"] for e in _status(served, 200)] == [e.action for e in entries]
+    assert [e["action"] for e in json_list(served)] == [e.action for e in entries]
 
 
 def test_results_are_aggregates_for_the_public_and_personal_for_families(
@@ -170,11 +166,11 @@ def test_results_are_aggregates_for_the_public_and_personal_for_families(
     assert result["result"]["school_code"] == SCHOOLS[0]
     _status(client.get(explain_url), 401)
 
-    actions = [(e.action, e.role) for e in _audit(fast_settings, round_id=round_id)]
+    actions = [(e.action, e.role) for e in audit_entries(fast_settings, round_id=round_id)]
     assert ("placement.run", "enrolment_officer") in actions
     assert ("placement.done", "enrolment_officer") in actions
     assert ("placement.publish", "enrolment_officer") in actions
-    explained = _audit(fast_settings, action="placement.explain")
+    explained = audit_entries(fast_settings, action="placement.explain")
     assert [(e.role, e.object_id, e.detail) for e in explained] == [
         ("enrolment_officer", mine.application_id, {"run_id": run["id"]}),
         ("family", mine.application_id, {"run_id": run["id"]}),

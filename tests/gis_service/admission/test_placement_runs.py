@@ -28,7 +28,7 @@ from gis_service.networks import NetworkCache
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
 from tests.support.admission import SCHOOLS, application, create_round, homes, names, submit
-from tests.support.http import auth
+from tests.support.http import auth, json_object
 from tests.support.stores import make_token
 from tests.support.zones import Computed
 
@@ -56,12 +56,6 @@ def session(fast_settings: Settings) -> Iterator[Session]:
     engine.dispose()
 
 
-def _status(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def _crowded_round(
     client: TestClient, officer: str, computed: Computed, *, count: int = 40, **changes: Any
 ) -> int:
@@ -84,7 +78,7 @@ def _crowded_round(
 
 
 def _run(client: TestClient, officer: str, round_id: int, **body: Any) -> dict[str, Any]:
-    return _status(
+    return json_object(
         client.post(f"/api/v1/rounds/{round_id}/placement", json=body, headers=auth(officer)),
         201,
     )
@@ -141,7 +135,7 @@ def test_the_same_seed_gives_byte_identical_results(
         f"/api/v1/rounds/{round_id}/placement/{first['id']}/explain/{application.application_id}",
         headers=auth(officer),
     )
-    assert json.dumps(_status(explained, 200)["explanation"], ensure_ascii=False) == json.dumps(
+    assert json.dumps(json_object(explained, 200)["explanation"], ensure_ascii=False) == json.dumps(
         result.explanation, ensure_ascii=False
     )
     # a random seed is drawn and recorded when none is given
@@ -267,7 +261,7 @@ def test_a_run_that_fails_midway_leaves_the_store_unchanged(
     published = client.post(
         f"/api/v1/rounds/{round_id}/placement/{kept['id']}/publish", headers=auth(officer)
     )
-    assert _status(published, 200)["digest"] == kept["digest"]
+    assert json_object(published, 200)["digest"] == kept["digest"]
     assert _results(session, kept["id"]) == kept_results
 
 
@@ -279,22 +273,22 @@ def test_publishing_freezes_the_round(client: TestClient, officer: str, computed
     placed = _run(client, officer, round_id, seed=5)
     base = f"/api/v1/rounds/{round_id}/placement"
     refused = client.post(f"{base}/{boston['id']}/publish", headers=auth(officer))
-    assert "comparison only" in _status(refused, 409)["detail"]
-    _status(client.post(f"{base}/{placed['id']}/publish"), 401)
-    _status(client.post(f"{base}/{placed['id']}/publish", headers=auth(officer)), 200)
+    assert "comparison only" in json_object(refused, 409)["detail"]
+    json_object(client.post(f"{base}/{placed['id']}/publish"), 401)
+    json_object(client.post(f"{base}/{placed['id']}/publish", headers=auth(officer)), 200)
     # frozen: no other run, no second publication, no new application
     again = client.post(base, json={"seed": 5}, headers=auth(officer))
-    assert "frozen" in _status(again, 409)["detail"]
-    _status(client.post(f"{base}/{placed['id']}/publish", headers=auth(officer)), 409)
+    assert "frozen" in json_object(again, 409)["detail"]
+    json_object(client.post(f"{base}/{placed['id']}/publish", headers=auth(officer)), 409)
     (home,) = homes(computed, 1, seed=99)
     late = client.post(
         f"/api/v1/rounds/{round_id}/applications", json=application(home, name="Đỗ An")
     )
-    _status(late, 409)
+    json_object(late, 409)
     described = client.get(f"/api/v1/rounds/{round_id}").json()
     assert (described["status"], described["published_run_id"]) == ("closed", placed["id"])
     assert [r["id"] for r in client.get(base).json()] == [placed["id"]]
-    _status(client.post(f"{base}/999/publish", headers=auth(officer)), 404)
+    json_object(client.post(f"{base}/999/publish", headers=auth(officer)), 404)
 
 
 def test_a_killed_run_is_failed_by_the_next_one(
@@ -329,25 +323,54 @@ def test_a_killed_run_is_failed_by_the_next_one(
         )
 
 
+def test_a_run_left_running_by_a_crash_is_failed_when_the_service_starts(
+    client: TestClient, officer: str, session: Session, fast_settings: Settings, computed: Computed
+) -> None:
+    round_id = _crowded_round(client, officer, computed, count=5)
+    crashed = placement_runs_repository.start_run(
+        session, round_id, method="deferred_acceptance", seed=3, actor="tester"
+    )
+    session.commit()
+    with TestClient(create_app(fast_settings)) as restarted:
+        answered = json_object(
+            restarted.get(
+                f"/api/v1/rounds/{round_id}/placement/{crashed.id}", headers=auth(officer)
+            ),
+            200,
+        )
+        assert answered["status"] == "failed"
+        assert answered["error"].startswith("interrupted: the service stopped")
+        inputs = restarted.get(
+            f"/api/v1/rounds/{round_id}/placement/{crashed.id}/inputs", headers=auth(officer)
+        )
+        assert "did not finish" in json_object(inputs, 409)["detail"]
+    session.rollback()
+    failed = placement_runs_repository.get_run(session, round_id, crashed.id)
+    assert failed.finished_at is not None
+    assert placement_runs_repository.run_results(session, crashed.id) == []
+    session.rollback()
+    assert _run(client, officer, round_id, seed=3)["status"] == "done"
+
+
 def test_a_round_without_seats_or_applications_cannot_be_placed(
     client: TestClient, officer: str, computed: Computed
 ) -> None:
     empty = create_round(client, officer, name="empty")["id"]
     refused = client.post(f"/api/v1/rounds/{empty}/placement", json={}, headers=auth(officer))
-    assert "no applications" in _status(refused, 409)["detail"]
+    assert "no applications" in json_object(refused, 409)["detail"]
     unseated = create_round(client, officer, name="no seats", default_first_grade_classes=None)
     (home,) = homes(computed, 1, seed=8)
     submit(client, unseated["id"], officer, [application(home)])
     refused = client.post(
         f"/api/v1/rounds/{unseated['id']}/placement", json={"seed": 1}, headers=auth(officer)
     )
-    assert "seats of schools" in _status(refused, 422)["detail"]
+    assert "seats of schools" in json_object(refused, 422)["detail"]
     runs = client.get(f"/api/v1/rounds/{unseated['id']}/placement", headers=auth(officer))
     assert [r["status"] for r in runs.json()] == ["failed"]
     bad = client.post(
         f"/api/v1/rounds/{empty}/placement", json={"method": "lottery"}, headers=auth(officer)
     )
-    _status(bad, 422)
+    json_object(bad, 422)
 
 
 def test_rounds_runs_and_the_audit_log_survive_backup_and_restore(

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.orm import Session
@@ -27,6 +27,12 @@ from gis_service.forecasting.district import (
     next_school_year,
 )
 from gis_service.forecasting.manifest import bundled_forecast_manifest, load_forecast_inputs
+from gis_service.forecasting.schemas import (
+    DemandBand,
+    ForecastItem,
+    SchoolForecastItem,
+    ZoneForecastItem,
+)
 from gis_service.registry import schools as registry
 from gis_service.settings import Settings
 from tests.support.cli import run_schoolgis
@@ -39,6 +45,8 @@ GROWTH_8 = (16_481 / 15_458) ** 0.1 - 1
 AGE_0 = 0.3616 * 8806 - 0.2768 * 11329 + 0.1488 * 11249 - 0.0336 * 12195
 AGE_5 = 0.0336 * 8806 + 0.2272 * 11329 - 0.0752 * 11249 + 0.0144 * 12195
 SURVIVAL_0_TO_6 = 0.995 * 0.999**5
+
+ItemT = TypeVar("ItemT", bound=ForecastItem)
 
 
 def ward_8_entrants(year: int) -> float:
@@ -64,6 +72,19 @@ def item(items: Sequence[Any], code: str) -> Any:
     return next(entry for entry in items if entry.code == code)
 
 
+def of_kind(kind: type[ItemT], items: Sequence[ForecastItem]) -> list[ItemT]:
+    """``items``, every one of them a ``kind``."""
+    narrowed: list[ItemT] = [entry for entry in items if isinstance(entry, kind)]
+    assert len(narrowed) == len(items), items
+    return narrowed
+
+
+def central(band: DemandBand | None) -> float:
+    """The central figure of ``band``, which must be given."""
+    assert band is not None
+    return band.central
+
+
 def test_ward_entrants_of_the_bundled_district(session: Session) -> None:
     result = forecast(session, 2020, years=17)
     assert result.years == tuple(range(2020, 2037))
@@ -85,9 +106,9 @@ def test_ward_entrants_of_the_bundled_district(session: Session) -> None:
     assert ward_7.first_grade_seats == 0
     assert ward_7.seat_shortfall.central == ward_7.first_grade_entrants.central
     total = district_summary(result, year=2020)
-    assert total.first_grade_entrants.central == pytest.approx(
+    assert central(total.first_grade_entrants) == pytest.approx(
         sum(
-            i.first_grade_entrants.central for i in forecast_items(result, level="ward", year=2020)
+            central(i.first_grade_entrants) for i in forecast_items(result, level="ward", year=2020)
         ),
         abs=0.5,
     )
@@ -143,11 +164,15 @@ def test_school_demand_from_its_enrolment_history(session: Session) -> None:
         125 * (1 + GROWTH_8) + 125 * 119 / 120 + 119 * 117 / 118 + 117 * 114 / 115 + 114 * 109 / 110
     )
     assert school.enrolment_total.central == pytest.approx(total, abs=0.05)
-    others = [
-        i for i in forecast_items(result, level="school", year=2027) if i.code != NGUYEN_THAI_SON
-    ]
+    schools = of_kind(SchoolForecastItem, forecast_items(result, level="school", year=2027))
+    others = [i for i in schools if i.code != NGUYEN_THAI_SON]
     assert len(others) == 6
-    assert all(i.first_grade_entrants is None and "zones" in i.no_demand_reason for i in others)
+    assert all(
+        i.first_grade_entrants is None
+        and i.no_demand_reason is not None
+        and "zones" in i.no_demand_reason
+        for i in others
+    )
 
 
 def test_years_outside_the_base_years_are_refused(session: Session) -> None:
@@ -251,13 +276,13 @@ def test_zone_level_spreads_the_ward_entrants_over_the_published_zones(
     school_codes = sorted(school.code for school in computed.geography.schools)
     by_year = {}
     for year in result.years:
-        zones = forecast_items(result, level="zone", year=year)
+        zones = of_kind(ZoneForecastItem, forecast_items(result, level="zone", year=year))
         assert [zone.code for zone in zones] == school_codes  # every zone school, once
         district = district_summary(result, year=year)
         # The optimal zones hold every populated demand point: nothing is left unzoned.
-        assert district.unzoned_entrants.central == pytest.approx(0, abs=1e-9)
-        assert sum(zone.first_grade_entrants.central for zone in zones) == pytest.approx(
-            district.first_grade_entrants.central, abs=0.5
+        assert central(district.unzoned_entrants) == pytest.approx(0, abs=1e-9)
+        assert sum(central(zone.first_grade_entrants) for zone in zones) == pytest.approx(
+            central(district.first_grade_entrants), abs=0.5
         )
         by_year[year] = {zone.code: zone for zone in zones}
     first = by_year[2027]
@@ -270,16 +295,17 @@ def test_zone_level_spreads_the_ward_entrants_over_the_published_zones(
             assert getattr(first[code].first_year_short, variant) == (short[0] if short else None)
     # Trương Quyền's zone has the most entrants (225 in 2027): 9 classes of 25 for 8.
     crowded = first["79770020"]
-    assert crowded.first_grade_entrants.central > 200
+    assert central(crowded.first_grade_entrants) > 200
     assert crowded.first_year_short.central == 2027
-    assert crowded.classroom_shortfall.central == 1
+    assert central(crowded.classroom_shortfall) == 1
     # Each ward's entrants are spread whole over the zones.
     for ward in result.wards:
         total = sum(zone.ward_shares.get(ward.code, 0) for zone in first.values())
         assert total == pytest.approx(1, abs=1e-3)
     # A school's demand is its zone's; the registry knows no classes, so no shortfall.
-    for school in forecast_items(result, level="school", year=2030):
+    for school in of_kind(SchoolForecastItem, forecast_items(result, level="school", year=2030)):
         assert school.first_grade_entrants == by_year[2030][school.code].first_grade_entrants
+        assert school.demand_method is not None
         assert "zone version 'q3-optimal'" in school.demand_method
         assert school.seat_shortfall is None
 

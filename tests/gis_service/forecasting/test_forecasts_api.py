@@ -85,7 +85,7 @@ def test_school_forecast_after_entering_classes_and_enrolment(
     ],
 )
 def test_bad_requests_are_problems(
-    read_only_client: TestClient, params: dict[str, object], pointer: str | None
+    read_only_client: TestClient, params: dict[str, str | int], pointer: str | None
 ) -> None:
     response = read_only_client.get("/api/v1/forecasts", params=params)
     assert response.status_code == 422, response.text

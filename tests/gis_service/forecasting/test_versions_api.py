@@ -14,7 +14,7 @@ from gis_service.db import forecast_inputs_repository as versions
 from gis_service.db.forecast_inputs_repository import ForecastInputDraft
 from gis_service.settings import Settings
 from gis_service.startup import open_engine
-from tests.support.http import auth
+from tests.support.http import auth, json_object
 from tests.support.stores import DISTRICT_CODE
 
 INPUTS = "/api/v1/forecasts/inputs"
@@ -52,9 +52,7 @@ def _wards(client: TestClient, year: int) -> dict[str, Any]:
     response = client.get(
         "/api/v1/forecasts", params={"year": year, "from_year": 2027, "level": "ward"}
     )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return json_object(response)
 
 
 def _central(items: list[dict[str, Any]]) -> dict[str, float]:

@@ -18,17 +18,19 @@ from gis_service.planning.schemas import (
     SiteSuggestionAnswer,
 )
 from gis_service.settings import Settings
-from tests.support.http import auth
+from tests.support.http import auth, json_object
 
 SCENARIOS = "/api/v1/scenarios"
 #: The registry's tables: a scenario must never change a row of them.
 REGISTRY_TABLES = ("district", "ward", "school", "school_enrolment", "school_history")
+#: A street corner in Phường 9, Quận 3 (EPSG:4326), far from every primary school.
+NEW_LON, NEW_LAT = 106.6798475, 10.7807537
 NEW_SCHOOL = {
     "kind": "add_school",
     "code": "NEW-1",
     "name": "Trường tiểu học dự kiến Phường 9",
-    "lon": 106.6798475,
-    "lat": 10.7807537,
+    "lon": NEW_LON,
+    "lat": NEW_LAT,
     "first_grade_classes": 8,
 }
 #: A housing development alone: no child of the baseline's demand points changes zone school.
@@ -123,9 +125,9 @@ def test_a_scenario_lives_its_life_without_touching_the_registry(
     compared = planning_client.get(
         f"{SCENARIOS}/compare", params={"ids": f"{added['id']},đóng trường"}, headers=planner
     )
-    assert compared.status_code == 200, compared.text
-    body = compared.json()
-    base, adding, closed = body["baseline"], *body["scenarios"]
+    body = json_object(compared)
+    base = body["baseline"]
+    adding, closed = body["scenarios"]
     assert adding["change"]["mean_distance_m.walk"] < 0
     assert adding["figures"]["mean_distance_m.walk"] < base["figures"]["mean_distance_m.walk"]
     assert closed["change"]["mean_distance_m.walk"] > 0
@@ -218,7 +220,7 @@ def test_suggested_sites_become_a_scenario(planning_client: TestClient, planner_
 
 
 def test_planner_candidates_with_a_budget(planning_client: TestClient, planner_token: str) -> None:
-    lon, lat = NEW_SCHOOL["lon"], NEW_SCHOOL["lat"]
+    lon, lat = NEW_LON, NEW_LAT
     plot = [[lon - 4e-4, lat - 4e-4], [lon + 4e-4, lat - 4e-4], [lon + 4e-4, lat + 4e-4]]
     candidates = [
         {"name": "lô đất P9", "geometry": {"type": "Polygon", "coordinates": [[*plot, plot[0]]]}},

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sqlite3
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -324,10 +325,12 @@ def test_bad_geometries_in_geojson_are_rejected(session: Session, tmp_path: Path
 def test_codes_the_store_cannot_take_are_rejected(session: Session, tmp_path: Path) -> None:
     schools = _schools(session)
     (a, b, c) = _free_points(session, 3)
+    taken = schools[TRUONG_QUYEN].source_ref
+    assert taken is not None
     rows = [
         ["code", "name", "lon", "lat", "source_ref"],
         ["79 770 999", "Trường Mã Lạ", repr(a[0]), repr(a[1]), ""],
-        ["", "Trường Nguồn Trùng", repr(b[0]), repr(b[1]), schools[TRUONG_QUYEN].source_ref],
+        ["", "Trường Nguồn Trùng", repr(b[0]), repr(b[1]), taken],
         ["", "Trường Mới", repr(c[0]), repr(c[1]), "sgd:hcm/123"],
     ]
     report = _import(session, _write_csv(tmp_path / "codes.csv", rows))
@@ -488,7 +491,7 @@ def test_reprojected_geojson_is_read_in_wgs84(session: Session, tmp_path: Path) 
     stored = _schools(session)
     for raw in rows:
         school = stored[str(raw.values["code"])]
-        assert raw.geometry is not None
+        assert isinstance(raw.geometry, Point)
         assert (raw.geometry.x, raw.geometry.y) == pytest.approx((school.lon, school.lat), abs=1e-7)
     report = _import(session, path)
     assert (report.updated, report.unchanged) == (0, 27)
@@ -549,18 +552,25 @@ def test_quality_follows_an_import(session: Session, tmp_path: Path) -> None:
     assert TRUONG_QUYEN in later.stale
 
 
-def _school(code: str, lon: float, lat: float, **values: object) -> SchoolData:
-    return SchoolData(code=code, name=f"Trường {code}", lon=lon, lat=lat, **values)
+def _school(code: str, lon: float, lat: float) -> SchoolData:
+    return SchoolData(code=code, name=f"Trường {code}", lon=lon, lat=lat)
 
 
 def test_assess_quality_counts_by_hand() -> None:
     wards = {"W1": MultiPolygon([box(0, 0, 1, 1)]), "W2": box(1, 0, 2, 1)}
     today = dt.date(2026, 1, 1)
     schools = [
-        _school("A", 0.5, 0.5, ward_code="W1", last_verified=dt.date(2025, 1, 1), phone="1"),
-        _school("B", 1.0, 0.5, ward_code="W2", last_verified=dt.date(2024, 12, 31)),
-        _school("C", 0.5, 0.5, ward_code=None, level="thcs", level_inferred=True),
-        _school("D", 5.0, 5.0, ward_code="W1", class_size_cap=30, class_size_cap_is_default=False),
+        replace(
+            _school("A", 0.5, 0.5), ward_code="W1", last_verified=dt.date(2025, 1, 1), phone="1"
+        ),
+        replace(_school("B", 1.0, 0.5), ward_code="W2", last_verified=dt.date(2024, 12, 31)),
+        replace(_school("C", 0.5, 0.5), ward_code=None, level="thcs", level_inferred=True),
+        replace(
+            _school("D", 5.0, 5.0),
+            ward_code="W1",
+            class_size_cap=30,
+            class_size_cap_is_default=False,
+        ),
     ]
     report = assess_quality(schools, wards, district_code="X", today=today, stale_after_days=365)
     assert report.schools == 4

@@ -100,7 +100,9 @@ def test_good_upload_creates_and_updates(client: TestClient, editor_token: str) 
     assert school["last_verified"] == "2026-02-01"
     history = client.get(f"/api/v1/schools/{CODE}/history").json()
     assert [h["action"] for h in history] == ["load", "import"]
-    assert history[-1]["changed_by"] == "test-registry_editor"
+    assert [h["changed_by"] for h in history] == ["staff", "registry_editor"]
+    staff_view = client.get(f"/api/v1/schools/{CODE}/history", headers=auth(editor_token))
+    assert staff_view.json()[-1]["changed_by"] == "test-registry_editor"
     new = client.get("/api/v1/schools/79770028").json()["properties"]
     assert new["name"] == "Trường Tiểu học Mới"
 

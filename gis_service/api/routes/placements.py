@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +27,7 @@ from gis_service.api.access import (
     officer_context,
 )
 from gis_service.api.deps import (
+    HeavyJobsDep,
     NetworkDep,
     OfficerDep,
     OptionalPrincipalDep,
@@ -96,24 +98,28 @@ def _visible(run: RunRecord, principal: Principal | None) -> None:
 
 
 @router.post("/rounds/{round_id}/placement", status_code=201)
-def start_placement(
+async def start_placement(
     request: Request,
     session: SessionDep,
     networks: NetworkDep,
     principal: OfficerDep,
+    heavy_jobs: HeavyJobsDep,
     round_id: IdPath,
     body: RunCreate,
 ) -> RunPublic:
-    """Place the round's applications (role ``enrolment_officer``); returns the finished run."""
-    run = run_placement(
-        session,
-        networks,
-        round_id=round_id,
-        method=body.method,
-        seed=body.seed,
-        audit=officer_context(request, principal),
-    )
-    return run_public(run)
+    """Place the round's applications (role ``enrolment_officer``); returns the finished run.
+
+    The placement runs on the threads of heavy computations, never on those that serve
+    the public.
+    """
+    audit = officer_context(request, principal)
+
+    def place() -> RunRecord:
+        return run_placement(
+            session, networks, round_id=round_id, method=body.method, seed=body.seed, audit=audit
+        )
+
+    return run_public(await anyio.to_thread.run_sync(place, limiter=heavy_jobs))
 
 
 @router.get("/rounds/{round_id}/placement")

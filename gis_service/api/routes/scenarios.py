@@ -15,11 +15,19 @@ import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
-from gis_service.api.deps import NetworkDep, PlannerDep, PlanningDep, SessionDep, SettingsDep
+from gis_service.api.deps import (
+    HeavyJobsDep,
+    NetworkDep,
+    PlannerDep,
+    PlanningDep,
+    SessionDep,
+    SettingsDep,
+)
 from gis_service.db import scenarios_repository
 from gis_service.db.scenarios_repository import ScenarioRecord
 from gis_service.errors import FieldProblem, InvalidInputError
@@ -194,16 +202,24 @@ def delete_scenario(
 
 
 @router.post("/scenarios/{scenario}/evaluate")
-def evaluate_scenario(
-    session: SessionDep, context: PlanningDep, principal: PlannerDep, scenario: str
+async def evaluate_scenario(
+    session: SessionDep,
+    context: PlanningDep,
+    principal: PlannerDep,
+    heavy_jobs: HeavyJobsDep,
+    scenario: str,
 ) -> EvaluationAnswer:
     """Evaluate a scenario (distances, zones, seat gap per year) and keep the evaluation."""
-    record = scenarios_repository.get_scenario(
-        session, scenario, district_code=context.district.code
-    )
-    stored = evaluate_stored(session, context, record, actor=principal.name)
-    session.commit()
-    return evaluation_answer(stored)
+
+    def evaluate() -> EvaluationAnswer:
+        record = scenarios_repository.get_scenario(
+            session, scenario, district_code=context.district.code
+        )
+        stored = evaluate_stored(session, context, record, actor=principal.name)
+        session.commit()
+        return evaluation_answer(stored)
+
+    return await anyio.to_thread.run_sync(evaluate, limiter=heavy_jobs)
 
 
 class SuggestRequest(SiteRequest):
@@ -230,11 +246,15 @@ class SuggestedSites(SiteSuggestionAnswer):
 
 
 @router.post("/sites/suggest")
-def suggest(
-    session: SessionDep, context: PlanningDep, principal: PlannerDep, body: SuggestRequest
+async def suggest(
+    session: SessionDep,
+    context: PlanningDep,
+    principal: PlannerDep,
+    heavy_jobs: HeavyJobsDep,
+    body: SuggestRequest,
 ) -> SuggestedSites:
     """Choose sites for new schools with the gain over the baseline and the proven gap."""
-    suggestion = suggest_sites(context, body)
+    suggestion = await anyio.to_thread.run_sync(suggest_sites, context, body, limiter=heavy_jobs)
     answer = SuggestedSites.model_validate(suggestion.answer(), from_attributes=True)
     if body.scenario_name is not None:
         scenario = ScenarioIn.model_validate(

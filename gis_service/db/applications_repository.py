@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import from_shape
 from shapely import Point
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis_service.db.admission_models import AdmissionApplication
-from gis_service.db.repository import now, utc
+from gis_service.db.repository import now, stored_lon_lat, utc
 from gis_service.db.rounds_repository import published_run_ids, round_row
 from gis_service.errors import ConflictError, NotFoundError
 
@@ -128,10 +128,7 @@ def _secret_hash(application_id: str, secret: str) -> str:
 
 def application_record(row: AdmissionApplication) -> ApplicationRecord:
     """Return the record of a stored application, for the store's other modules."""
-    home = to_shape(row.home)
-    if not isinstance(home, Point):
-        msg = f"expected a stored point, got {home.geom_type}"
-        raise TypeError(msg)
+    lon, lat = stored_lon_lat(row.home)
     return ApplicationRecord(
         row_id=row.id,
         application_id=row.application_id,
@@ -139,8 +136,8 @@ def application_record(row: AdmissionApplication) -> ApplicationRecord:
         child_name=row.child_name,
         child_key=row.child_key,
         date_of_birth=row.date_of_birth,
-        lon=float(home.x),
-        lat=float(home.y),
+        lon=lon,
+        lat=lat,
         ward_code=row.ward_code,
         contact=row.contact,
         choices=tuple(row.choices),

@@ -69,7 +69,14 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _lon_lat(location: WKBElement) -> tuple[float, float]:
+def stored_lon_lat(location: WKBElement) -> tuple[float, float]:
+    """Return the EPSG:4326 lon/lat of a stored point geometry.
+
+    Raises
+    ------
+    TypeError
+        If the stored geometry is not a point (a broken store).
+    """
     point = to_shape(location)
     if not isinstance(point, Point):
         msg = f"expected a stored point, got {point.geom_type}"
@@ -231,7 +238,7 @@ def district_context(
     ).all()
     locations: dict[str, tuple[float, float]] = {}
     for code, location in stored:
-        locations[code] = _lon_lat(location)
+        locations[code] = stored_lon_lat(location)
     return DistrictContext(
         boundary=district.boundary,
         metric_epsg=district.metric_epsg,
@@ -287,7 +294,7 @@ def road_networks(session: Session, district_code: str) -> list[RoadNetworkRecor
 
 
 def _school_data(row: School) -> SchoolData:
-    lon, lat = _lon_lat(row.location)
+    lon, lat = stored_lon_lat(row.location)
     return SchoolData(
         code=row.code,
         name=row.name,

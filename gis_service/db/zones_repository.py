@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis_service.db.models import District, Zone, ZonePoint, ZoneVersion
-from gis_service.db.repository import get_district, id_or_name, now, utc
+from gis_service.db.repository import get_district, id_or_name, now, stored_lon_lat, utc
 from gis_service.errors import ConflictError, InvalidInputError, NotFoundError
 
 
@@ -287,10 +287,7 @@ def zone_points_of(session: Session, version_id: int) -> list[ZonePointRecord]:
     ).all()
     records = []
     for row in rows:
-        location = to_shape(row.location)
-        if not isinstance(location, Point):
-            msg = f"expected a stored point, got {location.geom_type}"
-            raise TypeError(msg)
+        lon, lat = stored_lon_lat(row.location)
         records.append(
             ZonePointRecord(
                 point_id=row.point_id,
@@ -299,8 +296,8 @@ def zone_points_of(session: Session, version_id: int) -> list[ZonePointRecord]:
                 placed=row.placed,
                 school_code=row.school_code,
                 distance_m=row.distance_m,
-                lon=float(location.x),
-                lat=float(location.y),
+                lon=lon,
+                lat=lat,
             )
         )
     return records

@@ -29,22 +29,26 @@ them): every request comes from one address here, not from thousands of parents.
 ``map_page``
     ``GET /`` with ``Accept-Encoding: gzip, br``, 50 req/s for 30 s.
 ``burst``
-    500 look-ups sent at once while ``GET /api/v1/health`` is polled every 100 ms: the
-    worst health latency and the split of the burst's answers (200/429/503/other).
+    500 look-ups sent at once while another process polls ``GET /api/v1/health`` every
+    100 ms, from 2 s before the burst to well after its last answer: the worst health
+    latency and the split of the burst's answers (200/429/503/other).
 ``eligibility_under_jobs``
     Eligibility at 100 req/s while a placement run of a round with ``--applications``
-    applications (default 5,000: created here in a minute; the 150,000 of a large city
-    take longer to submit over HTTP than a benchmark should) and a site suggestion run.
+    applications (default 150,000, a large city's intake; imported before as an
+    officer's CSV file with ``schoolgis applications import``) and a site suggestion run.
 
-Results print as a table and go to ``benchmarks/results/load.json`` (``--out``).
+``--scenarios eligibility,burst`` runs some of them only. Results print as a table and go
+to ``benchmarks/results/load.json`` (``--out``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import datetime as dt
 import json
+import multiprocessing
 import os
 import platform
 import socket
@@ -54,6 +58,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,8 +71,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHOOLGIS = Path(sys.executable).with_name("schoolgis")
 #: Longest wait for the service to start (the first start computes the zones), seconds.
 START_TIMEOUT_S = 900.0
-#: Largest batch of applications in one request.
-BATCH = 500
+#: The choice columns of the applications file.
+CHOICE_COLUMNS = ("choice_1", "choice_2", "choice_3")
+#: Longest wait for the import of the applications, seconds.
+IMPORT_TIMEOUT_S = 1800.0
 #: Longest wait for a placement or site suggestion run, seconds.
 JOB_TIMEOUT_S = 300.0
 
@@ -80,16 +87,17 @@ class Tally:
     latencies_s: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     timeouts: int = 0
-    failures: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
     sent: int = 0
     first_due: float = 0.0
     last_done: float = 0.0
 
-    def record(self, due: float, status: int | None) -> None:
+    def record(self, due: float, status: int | str) -> None:
+        """Count an answer's status, or the name of the error that stood for one."""
         done = time.perf_counter()
         self.last_done = max(self.last_done, done)
-        if status is None:
-            self.failures += 1
+        if isinstance(status, str):
+            self.failures[status] += 1
             return
         self.statuses[status] += 1
         self.latencies_s.append(done - due)
@@ -112,6 +120,7 @@ class Tally:
             "errors": self.sent - ok - self.timeouts,
             "timeouts": self.timeouts,
             "statuses": {str(s): n for s, n in sorted(self.statuses.items())},
+            "failures": dict(self.failures),
         }
 
 
@@ -124,8 +133,8 @@ async def _one(
         tally.timeouts += 1
         tally.last_done = max(tally.last_done, time.perf_counter())
         return
-    except httpx2.HTTPError:
-        tally.record(due, None)
+    except httpx2.HTTPError as error:
+        tally.record(due, type(error).__name__)
         return
     tally.record(due, response.status_code)
 
@@ -207,9 +216,19 @@ def _eligibility(homes: list[tuple[float, float]], seed: int) -> Any:
     return request
 
 
-def _prepare_round(base: str, token: str, homes: list[tuple[float, float]], count: int) -> int:
-    """Open a round and submit ``count`` applications at random homes; return its id."""
-    headers = {"Authorization": f"Bearer {token}"}
+def _prepare_round(
+    base: str,
+    token: str,
+    homes: list[tuple[float, float]],
+    count: int,
+    env: dict[str, str],
+    folder: Path,
+) -> int:
+    """Open a round and import ``count`` applications at random homes; return its id.
+
+    The applications go in as an officer's CSV file (``schoolgis applications import``,
+    all or nothing), the way a large city brings the applications of its portal.
+    """
     schools = httpx2.get(
         f"{base}/api/v1/schools",
         params={"level": "tieu_hoc", "status": "open"},
@@ -226,28 +245,37 @@ def _prepare_round(base: str, token: str, homes: list[tuple[float, float]], coun
         "priority_categories": ["con_liet_si", "ho_ngheo"],
         "default_first_grade_classes": 8,
     }
-    with httpx2.Client(base_url=base, headers=headers, timeout=600.0) as client:
-        created = client.post("/api/v1/rounds", json=body)
-        created.raise_for_status()
-        round_id: int = created.json()["id"]
-        rng = np.random.default_rng(11)
-        born = dt.date(year - 6, 3, 14).isoformat()
-        for first in range(0, count, BATCH):
-            batch = []
-            for i in range(first, min(first + BATCH, count)):
-                lon, lat = homes[int(rng.integers(len(homes)))]
-                choices = rng.choice(len(codes), size=min(3, len(codes)), replace=False)
-                batch.append(
-                    {
-                        "child_name": f"Nguyễn Văn Tải {i}",
-                        "date_of_birth": born,
-                        "lon": lon,
-                        "lat": lat,
-                        "contact": "0903 123 456",
-                        "choices": [codes[int(c)] for c in choices],
-                    }
-                )
-            client.post(f"/api/v1/rounds/{round_id}/applications", json=batch).raise_for_status()
+    created = httpx2.post(
+        f"{base}/api/v1/rounds",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60.0,
+    )
+    created.raise_for_status()
+    round_id: int = created.json()["id"]
+    rng = np.random.default_rng(11)
+    born = dt.date(year - 6, 3, 14).isoformat()
+    applications = folder / "applications.csv"
+    with applications.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["child_name", "date_of_birth", "lon", "lat", "contact", *CHOICE_COLUMNS])
+        for i in range(count):
+            lon, lat = homes[int(rng.integers(len(homes)))]
+            choices = rng.choice(len(codes), size=min(3, len(codes)), replace=False)
+            writer.writerow(
+                [f"Nguyễn Văn Tải {i}", born, lon, lat, "0903 123 456"]
+                + [codes[int(c)] for c in choices]
+            )
+    started = time.perf_counter()
+    subprocess.run(
+        [str(SCHOOLGIS), "applications", "import", str(round_id), str(applications)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=IMPORT_TIMEOUT_S,
+    )
+    print(f"{count:,} applications imported in {time.perf_counter() - started:.0f} s")
     return round_id
 
 
@@ -298,41 +326,52 @@ async def map_scenario(base: str, args: argparse.Namespace) -> list[dict[str, An
     return [tally.summary(50.0)]
 
 
-async def burst_scenario(
-    base: str, homes: list[tuple[float, float]], args: argparse.Namespace
-) -> list[dict[str, Any]]:
-    """(c) Look-ups sent at once while health is polled every 100 ms."""
-    burst = Tally("burst")
-    health = Tally("health_during_burst")
-    size = 100 if args.quick else 500
-    request = _eligibility(homes, 2)
-    done = asyncio.Event()
-    async with _client(base, args) as client:
+def _poll_health(base: str, duration_s: float, timeout_s: float) -> dict[str, Any]:
+    """Poll ``GET /api/v1/health`` every 100 ms for ``duration_s``; return the summary.
 
-        async def poll() -> None:
+    It runs in a process of its own, as a monitoring probe would: the burst's client,
+    busy with its 500 requests, cannot delay the probe's requests or its reading of them.
+    """
+
+    async def poll() -> dict[str, Any]:
+        health = Tally("health_during_burst")
+        async with httpx2.AsyncClient(base_url=base, timeout=timeout_s) as client:
             start = time.perf_counter()
             health.first_due = start
-            for i in range(int(args.timeout_s * 10) + 600):
+            for i in range(int(duration_s * 10)):
                 due = start + i * 0.1
                 delay = due - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                if done.is_set():
-                    return
                 health.sent += 1
                 await _one(client, health, due, "GET", "/api/v1/health")
+        return health.summary(10.0)
 
-        poller = asyncio.create_task(poll())
-        await asyncio.sleep(0.5)
-        now = time.perf_counter()
-        burst.first_due = now
-        burst.sent = size
-        calls = [request(i) for i in range(size)]
-        await asyncio.gather(*(_one(client, burst, now, m, url, **kw) for m, url, kw in calls))
-        await asyncio.sleep(0.5)
-        done.set()
-        await poller
-    return [burst.summary(None), health.summary(10.0)]
+    return asyncio.run(poll())
+
+
+async def burst_scenario(
+    base: str, homes: list[tuple[float, float]], args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """(c) Look-ups sent at once while another process polls health every 100 ms."""
+    burst = Tally("burst")
+    size = 100 if args.quick else 500
+    request = _eligibility(homes, 2)
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as probe:
+        # the probe polls from before the burst until well after its slowest answer
+        polled = loop.run_in_executor(
+            probe, _poll_health, base, args.timeout_s + 3.0, args.timeout_s
+        )
+        await asyncio.sleep(2.0)  # the probe's process starts and polls a quiet service
+        async with _client(base, args) as client:
+            now = time.perf_counter()
+            burst.first_due = now
+            burst.sent = size
+            calls = [request(i) for i in range(size)]
+            await asyncio.gather(*(_one(client, burst, now, m, url, **kw) for m, url, kw in calls))
+        health = await polled
+    return [burst.summary(None), health]
 
 
 async def jobs_scenario(
@@ -359,6 +398,10 @@ async def jobs_scenario(
     return [tally.summary(rate)], list(finished)
 
 
+#: The scenarios, in the order they run.
+SCENARIOS = ("eligibility", "map_page", "burst", "eligibility_under_jobs")
+
+
 def _scale(args: argparse.Namespace) -> float:
     return 0.25 if args.quick else 1.0
 
@@ -381,7 +424,8 @@ def _print(rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
         )
         print("  ".join(f"{'-' if c is None else c!s:>10}" for c in cells))
     for r in rows:
-        print(f"{r['scenario']}: statuses {r['statuses']}")
+        failures = f", failed {r['failures']}" if r["failures"] else ""
+        print(f"{r['scenario']}: statuses {r['statuses']}{failures}")
     for job in extra.get("jobs", []):
         print(f"job {job['url']}: {job['status']} in {job['seconds']} s")
     print("latencies in ms, counted from each request's due time")
@@ -418,16 +462,26 @@ def serving(env: dict[str, str], log: IO[bytes]) -> Iterator[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a quarter of the time, lighter")
-    parser.add_argument("--applications", type=int, default=5_000, help="of the placed round")
+    parser.add_argument("--applications", type=int, default=150_000, help="of the placed round")
     parser.add_argument("--timeout-s", type=float, default=10.0, help="per request")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/load.json")
     parser.add_argument("--log", type=Path, help="the service's log (default: thrown away)")
     parser.add_argument(
         "--rate-limits", action="store_true", help="keep the per-client limits (429) on"
     )
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated, of {', '.join(SCENARIOS)} (default: all)",
+    )
     args = parser.parse_args()
+    chosen = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(SCENARIOS))
+    if unknown:
+        parser.error(f"unknown scenarios {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
     applications = min(args.applications, 1_000) if args.quick else args.applications
     rows: list[dict[str, Any]] = []
+    jobs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
         env = _environment(Path(folder), rate_limits=args.rate_limits)
         with (args.log or Path(folder) / "serve.log").open("wb") as log:
@@ -442,18 +496,26 @@ def main() -> None:
                     timeout=120,
                 ).stdout.strip()
                 homes = _homes(base)
-                round_id = _prepare_round(base, token, homes, applications)
+                round_id = (
+                    _prepare_round(base, token, homes, applications, env, Path(folder))
+                    if "eligibility_under_jobs" in chosen
+                    else 0
+                )
             # each scenario on a freshly started service: a backlog left by one (requests
             # given up by the client but still queued in the service) cannot skew the next
-            with serving(env, log) as base:
-                rows += asyncio.run(eligibility_scenario(base, homes, args))
-            with serving(env, log) as base:
-                rows += asyncio.run(map_scenario(base, args))
-            with serving(env, log) as base:
-                rows += asyncio.run(burst_scenario(base, homes, args))
-            with serving(env, log) as base:
-                more, jobs = asyncio.run(jobs_scenario(base, token, homes, round_id, args))
-                rows += more
+            if "eligibility" in chosen:
+                with serving(env, log) as base:
+                    rows += asyncio.run(eligibility_scenario(base, homes, args))
+            if "map_page" in chosen:
+                with serving(env, log) as base:
+                    rows += asyncio.run(map_scenario(base, args))
+            if "burst" in chosen:
+                with serving(env, log) as base:
+                    rows += asyncio.run(burst_scenario(base, homes, args))
+            if "eligibility_under_jobs" in chosen:
+                with serving(env, log) as base:
+                    more, jobs = asyncio.run(jobs_scenario(base, token, homes, round_id, args))
+                    rows += more
     extra = {"jobs": jobs}
     _print(rows, extra)
     args.out.parent.mkdir(parents=True, exist_ok=True)

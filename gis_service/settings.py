@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     )
     class_size_cap: int = Field(default=DEFAULT_CLASS_SIZE_CAP, ge=1, le=MAX_CLASS_SIZE_CAP)
     load_bundled_district: bool = True
+    prepare_store_at_start: bool = Field(
+        default=True,
+        description="Bring the store to the newest schema, load the bundled district into "
+        "an empty one and fail the runs a stopped service left running, when the service "
+        "starts; `schoolgis serve` does it once itself before starting several processes.",
+    )
     api_key_header_realm: str = "schoolgis"
     map_tile_url: str | None = Field(
         default=None,

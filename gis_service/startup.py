@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gis_service.db import placement_runs_repository, repository, zones_repository
-from gis_service.db.engine import is_sqlite, make_engine
+from gis_service.db.engine import POOL_SIZE, is_sqlite, make_engine
 from gis_service.db.migrate import upgrade_schema
 from gis_service.db.zones_repository import ZoneVersionRecord
 from gis_service.ingest.district import LoadReport, load_district
@@ -23,11 +23,19 @@ logger = logging.getLogger(__name__)
 BUNDLED_ZONES_ACTOR = "schoolgis serve (bundled district)"
 
 
-def open_engine(settings: Settings) -> Engine:
-    """Return the engine of the configured store (SpatiaLite unless ``DATABASE_URL`` is set)."""
+def open_engine(settings: Settings, *, pool_size: int = POOL_SIZE) -> Engine:
+    """Return the engine of the configured store (SpatiaLite unless ``DATABASE_URL`` is set).
+
+    Parameters
+    ----------
+    settings
+        The store's settings.
+    pool_size
+        Connections kept open.
+    """
     url = settings.store_url
     spatialite = settings.resolved_spatialite_path() if is_sqlite(url) else None
-    return make_engine(url, spatialite_path=spatialite)
+    return make_engine(url, spatialite_path=spatialite, pool_size=pool_size)
 
 
 def prepare_store(engine: Engine, settings: Settings) -> LoadReport | None:

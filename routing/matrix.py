@@ -27,15 +27,13 @@ from routing import _dijkstra
 from routing._legs import direct_pairs, point_legs
 from routing._validate import check_count, check_cutoff, check_weight
 from routing.components import node_components
-from routing.errors import RoutingInputError
 from routing.modes import TravelMode
 from routing.network import ModeGraph, RoadNetwork
 from routing.snapping import (
     MAX_SNAP_DISTANCE_M,
     SNAP_INVALID,
     SnappedPoints,
-    check_snapped,
-    snap_points,
+    as_snapped,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -166,23 +164,6 @@ class CostMatrix:
         return np.flatnonzero(self.origin_status != 0).astype(np.int64)
 
 
-def _as_snapped(
-    network: RoadNetwork,
-    points: Any,
-    mode: TravelMode,
-    max_snap_m: float,
-    field: str,
-    toward: SnappedPoints | None = None,
-) -> SnappedPoints:
-    if isinstance(points, SnappedPoints):
-        if points.mode != mode.name:
-            msg = f"{field} were snapped for {points.mode}, not {mode.name}"
-            raise RoutingInputError(msg, field=field)
-        check_snapped(points, network, field=field)
-        return points
-    return snap_points(network, points, mode=mode, max_distance_m=max_snap_m, toward=toward)
-
-
 def _default_workers(workers: int | None) -> int:
     if workers is not None:
         return check_count(workers, field="workers")
@@ -276,8 +257,8 @@ def cost_matrix(
     check_weight(weight)
     limit = check_cutoff(cutoff)
     threads = _default_workers(workers)
-    end = _as_snapped(network, destinations, resolved, max_snap_m, "destinations")
-    start = _as_snapped(network, origins, resolved, max_snap_m, "origins", toward=end)
+    end = as_snapped(network, destinations, resolved, max_snap_m, "destinations")
+    start = as_snapped(network, origins, resolved, max_snap_m, "origins", toward=end)
     arcs = network.mode_graph_arrays(resolved)
     by_destination = len(end) <= len(start)
     leaving = point_legs(start, network, arcs, leaving=True)
@@ -461,8 +442,8 @@ def nearest_destinations(
     check_weight(weight)
     limit = check_cutoff(cutoff)
     count = check_count(k, field="k")
-    end = _as_snapped(network, destinations, resolved, max_snap_m, "destinations")
-    start = _as_snapped(network, origins, resolved, max_snap_m, "origins", toward=end)
+    end = as_snapped(network, destinations, resolved, max_snap_m, "destinations")
+    start = as_snapped(network, origins, resolved, max_snap_m, "origins", toward=end)
     arcs = network.mode_graph_arrays(resolved)
     entering = point_legs(end, network, arcs, leaving=False)
     leaving = point_legs(start, network, arcs, leaving=True)

@@ -18,7 +18,7 @@ from routing.components import node_components
 from routing.errors import RoutingInputError, UnreachableError
 from routing.modes import TravelMode
 from routing.network import ModeGraph, RoadNetwork
-from routing.snapping import MAX_SNAP_DISTANCE_M, SnappedPoints, snap_points
+from routing.snapping import MAX_SNAP_DISTANCE_M, SnappedPoints, as_snapped
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -75,7 +75,7 @@ def _snap_one(
     what: str,
     toward: SnappedPoints | None = None,
 ) -> SnappedPoints:
-    snapped = snap_points(network, point, mode=mode, max_distance_m=limit, toward=toward)
+    snapped = as_snapped(network, point, mode, limit, what, toward=toward)
     if len(snapped) != 1:
         msg = f"the {what} must be a single point, got {len(snapped)}"
         raise RoutingInputError(msg, field=what)
@@ -103,7 +103,8 @@ def shortest_route(
     origin, destination
         One point each: ``(x, y)`` in the network's metric CRS or a one-point GeoSeries;
         the origin is snapped toward the destination (see
-        :func:`~routing.snapping.snap_points`).
+        :func:`~routing.snapping.snap_points`). The destination may come snapped for
+        ``mode`` already (one of :class:`~routing.snapping.SnappedPoints`).
     weight
         ``"length_m"`` (shortest) or ``"travel_time_s"`` (fastest).
     max_snap_m

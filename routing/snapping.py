@@ -81,6 +81,22 @@ class SnappedPoints:
         ok: npt.NDArray[np.bool_] = self.status == SNAP_OK
         return ok
 
+    def take(self, indices: npt.ArrayLike) -> SnappedPoints:
+        """Return the points at ``indices``, in that order, snapped as they are here."""
+        at = np.asarray(indices, dtype=np.int64)
+        return SnappedPoints(
+            mode=self.mode,
+            x=self.x[at],
+            y=self.y[at],
+            edge=self.edge[at],
+            fraction=self.fraction[at],
+            distance_m=self.distance_m[at],
+            snapped_x=self.snapped_x[at],
+            snapped_y=self.snapped_y[at],
+            status=self.status[at],
+            max_distance_m=self.max_distance_m,
+        )
+
     def status_names(self) -> list[str]:
         """Return each point's status as a word (``ok``, ``too_far``, ``invalid``)."""
         return [SNAP_STATUS[s] for s in self.status]
@@ -373,3 +389,45 @@ def check_snapped(points: SnappedPoints, network: RoadNetwork, *, field: str) ->
     if points.edge.size and int(points.edge.max()) >= network.n_edges:
         msg = f"{field} were snapped on another network"
         raise NetworkDataError(msg)
+
+
+def as_snapped(
+    network: RoadNetwork,
+    points: Any,
+    mode: TravelMode,
+    max_snap_m: float,
+    field: str,
+    toward: SnappedPoints | None = None,
+) -> SnappedPoints:
+    """Return ``points`` snapped for ``mode``, or checked when they already are.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    points
+        :class:`SnappedPoints` of ``mode`` on this network, or points to snap (see
+        :func:`snap_points`).
+    mode
+        The travel mode.
+    max_snap_m
+        Snapping limit in metres, for points that are not snapped yet.
+    field
+        How the points are called in an error.
+    toward
+        Snap toward these points (see :func:`snap_points`), for points not snapped yet.
+
+    Raises
+    ------
+    RoutingInputError
+        If the points were snapped for another mode.
+    NetworkDataError
+        If they were snapped on another network.
+    """
+    if isinstance(points, SnappedPoints):
+        if points.mode != mode.name:
+            msg = f"{field} were snapped for {points.mode}, not {mode.name}"
+            raise RoutingInputError(msg, field=field)
+        check_snapped(points, network, field=field)
+        return points
+    return snap_points(network, points, mode=mode, max_distance_m=max_snap_m, toward=toward)

@@ -1,20 +1,24 @@
-"""Dependencies of the routes: settings, a database session, the caller's role."""
+"""Dependencies of the routes: settings, a database session, the caller's role.
+
+What only reads the app's state is ``async``: FastAPI runs it on the event loop instead of
+handing it to a thread and back (a thread hop costs more than the reading).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from anyio import CapacityLimiter
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from gis_service.api.compute import ComputeThreads, HeavyJobs
 from gis_service.api.limits import RateLimiter, Scope
 from gis_service.db import repository
 from gis_service.db.repository import Principal
@@ -22,13 +26,13 @@ from gis_service.errors import AuthenticationError, PermissionDeniedError, Store
 from gis_service.networks import NetworkCache
 from gis_service.planning.cache import PlanningCache
 from gis_service.planning.evaluation import PlanningContext
+from gis_service.public_data import PublicData
 from gis_service.settings import Settings
 from gis_service.web_map import MapBackgrounds, MapPages
-from gis_service.zones.eligibility import ZonesOfVersions
 from gis_service.zones.geography import ZoningCache
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """Return the settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -53,7 +57,7 @@ def get_session(request: Request) -> Iterator[Session]:
             raise StoreBusyError(msg, retry_after_s=BUSY_RETRY_AFTER_S) from None
 
 
-def get_networks(request: Request) -> NetworkCache:
+async def get_networks(request: Request) -> NetworkCache:
     """Return the app's road networks (each district's is loaded on first use)."""
     networks: NetworkCache = request.app.state.networks
     return networks
@@ -128,7 +132,7 @@ def get_optional_principal(
 OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     """Return the app's rate limiter (counts in memory or in Redis)."""
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
@@ -144,28 +148,39 @@ def client_key(request: Request) -> str:
 
 def rate_limited(
     scope: Scope,
-) -> Callable[[Request, RateLimiter, HTTPAuthorizationCredentials | None], None]:
+) -> Callable[
+    [Request, RateLimiter, HTTPAuthorizationCredentials | None], Coroutine[None, None, None]
+]:
     """Return a dependency that counts an anonymous request in ``scope`` (429 past it).
 
     A caller with a valid staff key is not counted; a key that is not valid is 401. An
-    anonymous request is counted without touching the store.
+    anonymous request is counted without touching the store: on the event loop when the
+    counts are in memory, in a thread when they are in Redis.
     """
 
-    def count(
+    async def count(
         request: Request,
         limiter: RateLimiterDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
         if credentials is None:
-            limiter.hit(scope, client_key(request))
+            if limiter.in_memory:
+                limiter.hit(scope, client_key(request))
+            else:
+                await anyio.to_thread.run_sync(limiter.hit, scope, client_key(request))
             return
-        with contextmanager(get_session)(request) as session:
-            get_optional_principal(session, credentials)
+        await anyio.to_thread.run_sync(_check_key, request, credentials)
 
     return count
 
 
-def get_zoning_cache(request: Request) -> ZoningCache:
+def _check_key(request: Request, credentials: HTTPAuthorizationCredentials) -> None:
+    """Refuse a key that is not valid (401)."""
+    with contextmanager(get_session)(request) as session:
+        get_optional_principal(session, credentials)
+
+
+async def get_zoning_cache(request: Request) -> ZoningCache:
     """Return the app's zoning cache (each district's geography, built on first use)."""
     cache: ZoningCache = request.app.state.zoning_cache
     return cache
@@ -174,16 +189,16 @@ def get_zoning_cache(request: Request) -> ZoningCache:
 ZoningCacheDep = Annotated[ZoningCache, Depends(get_zoning_cache)]
 
 
-def get_zone_versions(request: Request) -> ZonesOfVersions:
-    """Return the zones of the versions the app has read (a version's zones never change)."""
-    versions: ZonesOfVersions = request.app.state.zone_versions
-    return versions
+async def get_public_data(request: Request) -> PublicData:
+    """Return what the public look-ups read, held in memory (no connection per look-up)."""
+    public: PublicData = request.app.state.public_data
+    return public
 
 
-ZoneVersionsDep = Annotated[ZonesOfVersions, Depends(get_zone_versions)]
+PublicDataDep = Annotated[PublicData, Depends(get_public_data)]
 
 
-def get_backgrounds(request: Request) -> MapBackgrounds:
+async def get_backgrounds(request: Request) -> MapBackgrounds:
     """Return the app's base layers (each district's, built on first use)."""
     backgrounds: MapBackgrounds = request.app.state.map_backgrounds
     return backgrounds
@@ -192,7 +207,7 @@ def get_backgrounds(request: Request) -> MapBackgrounds:
 BackgroundsDep = Annotated[MapBackgrounds, Depends(get_backgrounds)]
 
 
-def get_map_pages(request: Request) -> MapPages:
+async def get_map_pages(request: Request) -> MapPages:
     """Return the app's drawn map pages (each drawn once per state of the map)."""
     pages: MapPages = request.app.state.map_pages
     return pages
@@ -201,7 +216,7 @@ def get_map_pages(request: Request) -> MapPages:
 MapPagesDep = Annotated[MapPages, Depends(get_map_pages)]
 
 
-def get_planning_cache(request: Request) -> PlanningCache:
+async def get_planning_cache(request: Request) -> PlanningCache:
     """Return the app's planning contexts (each district's, built on first use)."""
     cache: PlanningCache = request.app.state.planning_cache
     return cache
@@ -210,26 +225,26 @@ def get_planning_cache(request: Request) -> PlanningCache:
 PlanningCacheDep = Annotated[PlanningCache, Depends(get_planning_cache)]
 
 
-def get_heavy_jobs(request: Request) -> CapacityLimiter:
+async def get_heavy_jobs(request: Request) -> HeavyJobs:
     """Return the threads of heavy computations (zones, placement, sites, scenarios).
 
-    A route runs its heavy work with ``anyio.to_thread.run_sync(work, limiter=...)`` on
-    this limiter: the threads that serve the public are never all taken by it.
+    A route runs its heavy work with ``await heavy_jobs.run(work)``: on threads of their
+    own at a lower priority, never on those that serve the public.
     """
-    limiter: CapacityLimiter = request.app.state.heavy_jobs
-    return limiter
+    jobs: HeavyJobs = request.app.state.heavy_jobs
+    return jobs
 
 
-HeavyJobsDep = Annotated[CapacityLimiter, Depends(get_heavy_jobs)]
+HeavyJobsDep = Annotated[HeavyJobs, Depends(get_heavy_jobs)]
 
 
-def get_lookup_slots(request: Request) -> threading.BoundedSemaphore:
-    """Return the slots of eligibility look-ups answered at once (past them: 503)."""
-    slots: threading.BoundedSemaphore = request.app.state.lookup_slots
-    return slots
+async def get_lookups(request: Request) -> ComputeThreads:
+    """Return the threads of eligibility look-ups (a full queue answers 503)."""
+    lookups: ComputeThreads = request.app.state.lookups
+    return lookups
 
 
-LookupSlotsDep = Annotated[threading.BoundedSemaphore, Depends(get_lookup_slots)]
+LookupsDep = Annotated[ComputeThreads, Depends(get_lookups)]
 
 
 def get_planning_context(

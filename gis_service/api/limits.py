@@ -81,6 +81,8 @@ class RateLimiter:
             options |= {"key_prefix": settings.rate_limit_key_prefix, "wrap_exceptions": True}
         self._strategy = MovingWindowRateLimiter(storage_from_string(storage, **options))
         self.enabled = settings.rate_limit_enabled
+        #: Whether the counts are in this process's memory (counting does no I/O).
+        self.in_memory = storage.startswith("memory")
         self._limits: dict[Scope, Sequence[RateLimitItem]] = {
             "writes": parse_many(settings.rate_limit_writes),
             "lookups": parse_many(settings.rate_limit_lookups),

@@ -12,6 +12,7 @@ the group.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +36,9 @@ from gis_service.cli import (
 )
 from gis_service.cli.context import CliState, open_session
 from gis_service.errors import ServiceError
+
+#: Processes of ``schoolgis serve``: one per CPU core (each has its own interpreter lock).
+DEFAULT_WORKERS = os.cpu_count() or 1
 
 app = typer.Typer(
     name="schoolgis",
@@ -88,6 +92,15 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Processes serving requests (default: one per CPU core). Rate-limit counts "
+            "are shared between them only in Redis (SCHOOLGIS_RATE_LIMIT_STORAGE).",
+            min=1,
+            max=64,
+        ),
+    ] = DEFAULT_WORKERS,
 ) -> None:
     """Run the HTTP service (the bundled district is loaded into an empty store).
 
@@ -98,16 +111,45 @@ def serve(
 
     from gis_service.app import create_app
     from gis_service.networks import NetworkCache
-    from gis_service.startup import publish_bundled_zones
+    from gis_service.startup import fail_interrupted_runs, open_engine, publish_bundled_zones
 
     settings = ctx.ensure_object(CliState).settings()
     typer.echo(f"store: {settings.store_url.split('@')[-1]}", err=True)
-    if settings.load_bundled_district:
-        with open_session(settings) as session:
-            published = publish_bundled_zones(session, NetworkCache(settings))
-        if published is not None:
-            typer.echo(f"published the first zone version {published.name!r}", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # the newest schema, and the bundled district in an empty store
+    with open_session(settings) as session:
+        published = (
+            publish_bundled_zones(session, NetworkCache(settings))
+            if settings.load_bundled_district
+            else None
+        )
+    if published is not None:
+        typer.echo(f"published the first zone version {published.name!r}", err=True)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    # the store is prepared once here, not by each process as it starts
+    engine = open_engine(settings, pool_size=1)
+    fail_interrupted_runs(engine)
+    engine.dispose()
+    if settings.rate_limit_storage.startswith("memory"):
+        typer.echo(
+            f"rate limits are counted by each of the {workers} processes apart; "
+            "set SCHOOLGIS_RATE_LIMIT_STORAGE=redis://... to share them",
+            err=True,
+        )
+    os.environ |= {
+        "SCHOOLGIS_DATA_DIR": str(settings.data_dir),
+        "SCHOOLGIS_DATABASE_URL": settings.store_url,
+        "SCHOOLGIS_PREPARE_STORE_AT_START": "false",
+    }
+    uvicorn.run(
+        "gis_service.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def _one_line(error: BaseException) -> str:

@@ -399,6 +399,8 @@ def _sqlite_backup(engine: Engine, partial: Path, *, final: Path) -> None:
             closing(_open_sqlite_file(partial, read_only=False)) as target,
         ):
             _copy_sqlite(source, target)
+            # the store keeps a write-ahead log; the backup is one self-contained file
+            target.execute("PRAGMA journal_mode = DELETE")
     except _LockTimeoutError:
         msg = f"the store {store} stayed locked for {LOCK_TIMEOUT_S:g} s; no backup was written"
         raise StoreError(msg) from None

@@ -17,6 +17,8 @@ from sqlalchemy.pool import QueuePool
 POOL_SIZE = 40
 #: Longest wait for a free connection, seconds; past it the request answers 503.
 POOL_TIMEOUT_S = 2.0
+#: Longest wait of a SpatiaLite writer for the one writer before it, milliseconds.
+BUSY_TIMEOUT_MS = 10_000
 
 
 def is_sqlite(url: str) -> bool:
@@ -84,6 +86,9 @@ def make_engine(
         dbapi_conn.load_extension(spatialite_path)
         dbapi_conn.enable_load_extension(False)
         dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        # readers never wait for a writer nor block one; writers wait their turn
+        dbapi_conn.execute("PRAGMA journal_mode = WAL")
+        dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         init_spatialite(dbapi_conn, init_mode="WGS84")
 
     @event.listens_for(engine, "begin")

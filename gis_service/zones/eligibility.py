@@ -12,8 +12,7 @@ Coordinates are EPSG:4326, distances metres, durations seconds.
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,12 +33,11 @@ from gis_service.zones.geography import first_grade_schools
 
 __all__ = [
     "Eligibility",
-    "PublishedZones",
+    "LookupData",
     "SchoolInReach",
-    "ZonesOfVersions",
     "areas_holding",
     "home_eligibility",
-    "published_zones",
+    "lookup_data",
     "zone_for_homes",
 ]
 
@@ -162,76 +160,61 @@ class Eligibility:
         return None if self.route is None else round(self.route.origin_snap_m, 2)
 
 
-class ZonesOfVersions:
-    """The zones of each zone version read so far: a saved version's zones never change."""
-
-    #: Versions kept at once; the oldest read is dropped past it.
-    KEPT = 8
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._zones: dict[tuple[object, ...], tuple[ZoneRecord, ...]] = {}
-
-    def zones(self, session: Session, version: ZoneVersionRecord) -> tuple[ZoneRecord, ...]:
-        """Return the zones of ``version``, read from the store the first time."""
-        key = (version.id, version.inputs_hash, version.created_at)
-        with self._lock:
-            found = self._zones.get(key)
-        if found is None:
-            found = tuple(zones_repository.zones_of(session, version.id))
-            with self._lock:
-                if len(self._zones) >= self.KEPT:
-                    self._zones.pop(next(iter(self._zones)))
-                self._zones[key] = found
-        return found
-
-
 @dataclass(frozen=True, slots=True, eq=False)
-class PublishedZones:
-    """What the lookup reads from the store: the published version, its zones, the schools.
+class LookupData:
+    """What the eligibility lookup reads, held in memory: a look-up needs no connection.
 
     Attributes
     ----------
+    district_net
+        The district with its road network.
     version
-        The district's published zone version.
+        The district's published zone version (``None``: none is published).
     zones
         Its zones.
     schools
         The district's open first-grade schools, by code.
+    school_ends
+        Per travel mode, the schools snapped onto the roads open to it, in the order of
+        ``schools`` (snapped once here, not at every look-up).
     """
 
-    version: ZoneVersionRecord
+    district_net: DistrictNetwork
+    version: ZoneVersionRecord | None
     zones: tuple[ZoneRecord, ...]
     schools: tuple[SchoolData, ...]
+    school_ends: Mapping[str, routing.SnappedPoints]
 
 
-def published_zones(
-    session: Session, district_code: str, versions: ZonesOfVersions
-) -> PublishedZones | None:
-    """Return the district's published zones and first-grade schools (``None``: none).
+def lookup_data(session: Session, district_net: DistrictNetwork) -> LookupData:
+    """Read the district's published zones and first-grade schools, snap the schools.
 
     Parameters
     ----------
     session
         A session on the store; the lookup needs it no further.
-    district_code
-        The district.
-    versions
-        The zones of versions already read.
+    district_net
+        The district with its road network.
     """
-    version = zones_repository.published_zone_version(session, district_code)
-    if version is None:
-        return None
-    return PublishedZones(
+    code = district_net.district.code
+    version = zones_repository.published_zone_version(session, code)
+    zones = () if version is None else tuple(zones_repository.zones_of(session, version.id))
+    schools = tuple(first_grade_schools(session, code))
+    network = district_net.network
+    ends_xy = district_net.schools_xy(list(schools))
+    return LookupData(
+        district_net=district_net,
         version=version,
-        zones=versions.zones(session, version),
-        schools=tuple(first_grade_schools(session, district_code)),
+        zones=zones,
+        schools=schools,
+        school_ends={
+            mode.name: routing.snap_points(network, ends_xy, mode=mode) for mode in network.modes
+        },
     )
 
 
 def home_eligibility(
-    published: PublishedZones | None,
-    district_net: DistrictNetwork,
+    data: LookupData,
     *,
     lat: float,
     lon: float,
@@ -242,10 +225,8 @@ def home_eligibility(
 
     Parameters
     ----------
-    published
-        The district's published zones (:func:`published_zones`).
-    district_net
-        The district with its road network.
+    data
+        The district's published zones, schools and network (:func:`lookup_data`).
     lat, lon
         The home, EPSG:4326 degrees, as sent (checked to lie in the district, its boundary
         line included).
@@ -270,22 +251,21 @@ def home_eligibility(
     NotFoundError
         If the district has no published zone version.
     """
+    district_net = data.district_net
     lon, lat = check_point(district_net.district, lat=lat, lon=lon, pointer=pointer)
-    if published is None:
+    if data.version is None:
         msg = (
             f"district {district_net.district.code} has no published admission zones: "
             "run `schoolgis zones compute` and `schoolgis zones publish`"
         )
         raise NotFoundError(msg)
-    version, stored, schools = published.version, published.zones, list(published.schools)
+    stored, schools = data.zones, data.schools
     zone_code = zone_for_homes(stored, [lon], [lat])[0]
     origin = district_net.to_metric(lon, lat)
     with routing_errors(pointer):
+        ends = data.school_ends[district_net.network.travel_mode(mode).name]
         costs = routing.one_to_many(
-            district_net.network,
-            mode,
-            origin=np.array([origin]),
-            destinations=district_net.schools_xy(schools),
+            district_net.network, mode, origin=np.array([origin]), destinations=ends
         )
     _, reached = costs.pairs()
     distance = dict(zip(reached.tolist(), costs.length_m.tolist(), strict=True))
@@ -315,13 +295,15 @@ def home_eligibility(
     elif home is None:
         reason = f"the zone school {zone_code} is no longer an open first-grade school"
     else:
-        zone_school, route, reason = _route_to(district_net, mode, origin, in_reach(home))
+        zone_school, route, reason = _route_to(
+            district_net, mode, origin, in_reach(home), ends.take([home])
+        )
     others = sorted((i for i in distance if i != home), key=lambda i: (distance[i], codes[i]))
     return Eligibility(
         lon=lon,
         lat=lat,
         mode=mode,
-        version=version,
+        version=data.version,
         zone_school=zone_school,
         route=route,
         reason=reason,
@@ -334,15 +316,15 @@ def _route_to(
     mode: str,
     origin: tuple[float, float],
     zone_school: SchoolInReach,
+    school_end: routing.SnappedPoints,
 ) -> tuple[SchoolInReach, routing.Route | None, str | None]:
     """Return the zone school with the distance of its route, the route, or why there is none."""
-    school = zone_school.school
     try:
         route = routing.shortest_route(
             district_net.network,
             mode,
             origin=origin,
-            destination=district_net.to_metric(school.lon, school.lat),
+            destination=school_end,
         )
     except (routing.SnapDistanceError, routing.UnreachableError) as error:
         return zone_school, None, f"no {mode} route from this home to its zone school: {error}"

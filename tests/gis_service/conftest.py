@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from gis_service.app import create_app
 from gis_service.settings import Settings
 from tests.support.shared import SharedStores, unchanged
 from tests.support.stores import Templates
@@ -89,3 +90,11 @@ def zoned_read_only_client(
 ) -> TestClient:
     """The service on ``zoned_read_only_settings``, started once per session."""
     return shared_stores.client("zoned", store_kind)
+
+
+@pytest.fixture
+def published_client(fast_settings: Settings, computed: Computed) -> Iterator[TestClient]:
+    """The service on ``fast_settings`` with the optimal zones published as ``q3-optimal``."""
+    publish_zones(fast_settings, computed.optimal)
+    with TestClient(create_app(fast_settings)) as client:
+        yield client

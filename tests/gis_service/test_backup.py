@@ -236,10 +236,12 @@ def test_a_locked_store_fails_the_restore_and_keeps_its_state(
     _change(engine)
     changed = _snapshot(engine)
     monkeypatch.setattr(backup, "LOCK_TIMEOUT_S", 1.0)
-    with Session(engine) as reader:
-        assert reader.scalar(select(School.code).limit(1)) is not None  # holds a read lock
+    with Session(engine) as writer:
+        # an edit not yet committed holds the store's write lock
+        writer.execute(delete(ApiKey).where(ApiKey.name == "after-backup"))
         with pytest.raises(StoreError, match="lock"):
             restore_store(engine, backup_path)
+        writer.rollback()
     assert _snapshot(engine) == changed
 
 

@@ -70,6 +70,8 @@ def test_serve_starts_with_the_bundled_district(tmp_path: Path) -> None:
             "serve",
             "--port",
             str(port),
+            "--workers",
+            "2",
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -94,6 +96,12 @@ def test_serve_starts_with_the_bundled_district(tmp_path: Path) -> None:
         }
         assert httpx.get(f"{base}/docs", timeout=5).status_code == 200
         assert (tmp_path / "d" / "schoolgis.sqlite").is_file()
+        # each of the two processes answers the lookup from the zones published at start
+        home = {"lat": 10.7800, "lon": 106.6850}
+        for _ in range(6):
+            answer = httpx.get(f"{base}/api/v1/eligibility", params=home, timeout=30)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["zone_school"]["code"].startswith("79770")
     finally:
         process.terminate()
         process.wait(timeout=30)

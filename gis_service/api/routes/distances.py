@@ -12,12 +12,13 @@ from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import numpy as np
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 
 import routing
-from gis_service.api.deps import NetworkDep, SessionDep, SettingsDep
+from gis_service.api.deps import NetworkDep, SessionDep, SettingsDep, rate_limited
+from gis_service.api.limits import RATE_LIMITED_RESPONSES
 from gis_service.api.schemas import (
     GeoJSONResponse,
     LineGeometry,
@@ -129,7 +130,12 @@ def _school_in(session: SessionDep, code: str) -> SchoolRecord:
     return repository.get_school(session, code)
 
 
-@router.get("/route", response_class=GeoJSONResponse)
+@router.get(
+    "/route",
+    response_class=GeoJSONResponse,
+    dependencies=[Depends(rate_limited("lookups"))],
+    responses=RATE_LIMITED_RESPONSES,
+)
 def route_to_school(
     session: SessionDep,
     networks: NetworkDep,
@@ -179,7 +185,12 @@ def _level(value: str | None) -> str | None:
     return code
 
 
-@router.get("/schools/nearest", response_class=GeoJSONResponse)
+@router.get(
+    "/schools/nearest",
+    response_class=GeoJSONResponse,
+    dependencies=[Depends(rate_limited("lookups"))],
+    responses=RATE_LIMITED_RESPONSES,
+)
 def nearest_schools(
     session: SessionDep,
     settings: SettingsDep,
@@ -253,7 +264,12 @@ def _limits(minutes: list[float] | None, metres: list[float] | None) -> tuple[st
     return name, sorted(set(values))
 
 
-@router.get("/isochrones/{code}", response_class=GeoJSONResponse)
+@router.get(
+    "/isochrones/{code}",
+    response_class=GeoJSONResponse,
+    dependencies=[Depends(rate_limited("lookups"))],
+    responses=RATE_LIMITED_RESPONSES,
+)
 def school_isochrones(
     session: SessionDep,
     networks: NetworkDep,

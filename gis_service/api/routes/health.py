@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
 
-from gis_service.api.deps import SessionDep
-from gis_service.errors import StoreError
+from gis_service.errors import StoreBusyError, StoreError
 
 router = APIRouter(tags=["health"])
+
+#: The health check's own thread: it never waits behind the threads serving requests.
+_CHECKER = anyio.CapacityLimiter(1)
+#: What a check that found its connection in use is told to wait, seconds.
+RETRY_AFTER_S = 1
 
 
 class Health(BaseModel):
@@ -22,14 +28,26 @@ class Health(BaseModel):
     store: str = Field(description="the store's SQL dialect: sqlite or postgresql")
 
 
-@router.get("/health")
-def health(session: SessionDep) -> Health:
-    """Whether the service and its store answer."""
+def _check(engine: Engine) -> str:
+    """Ask the store a trivial question; return its dialect."""
     try:
-        session.execute(text("SELECT 1"))
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
     except sa_exc.TimeoutError:
-        raise  # every connection is in use: a 503 that says so (``get_session``)
+        msg = "the store's connection for health checks is in use: try again in a moment"
+        raise StoreBusyError(msg, retry_after_s=RETRY_AFTER_S) from None
     except Exception as error:  # noqa: BLE001
         msg = f"the store does not answer: {type(error).__name__}"
         raise StoreError(msg) from None
-    return Health(store=session.get_bind().dialect.name)
+    return engine.dialect.name
+
+
+@router.get("/health")
+async def health(request: Request) -> Health:
+    """Whether the service and its store answer.
+
+    The check has a connection and a thread of its own: it answers while every other
+    connection and thread serve requests.
+    """
+    engine: Engine = request.app.state.health_engine
+    return Health(store=await anyio.to_thread.run_sync(_check, engine, limiter=_CHECKER))

@@ -4,7 +4,9 @@
 planners, whose data comes from the API only with a staff key (entered on the page).
 A page is drawn, gzipped and brotli-compressed once for each state of what it shows
 (published zones, schools, wards, roads: :func:`~gis_service.web_map.map_state`) and
-served with its ``ETag``; a browser that sends it back in ``If-None-Match`` gets 304.
+served with its ``ETag``; the state is the one held in memory
+(:class:`~gis_service.public_data.PublicData`), so a page already drawn needs no
+connection. A browser that sends it back in ``If-None-Match`` gets 304.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from gis_service.api.cached import cached_answer
 from gis_service.api.deps import (
     BackgroundsDep,
     MapPagesDep,
     NetworkDep,
+    PublicDataDep,
     SessionDep,
     SettingsDep,
 )
 from gis_service.networks import NetworkCache
+from gis_service.public_data import PublicData
 from gis_service.settings import Settings
 from gis_service.web_map import (
     MapBackgrounds,
@@ -34,9 +39,6 @@ from maps.pages import render_map
 
 router = APIRouter(tags=["map"])
 
-#: Browsers keep a page but ask whether it changed (``If-None-Match``) before showing it.
-CACHE_CONTROL = "public, no-cache"
-
 
 @router.get("/", response_class=HTMLResponse, summary="The public map for parents")
 def public_map(
@@ -46,6 +48,7 @@ def public_map(
     networks: NetworkDep,
     backgrounds: BackgroundsDep,
     pages: MapPagesDep,
+    public: PublicDataDep,
 ) -> Response:
     """The district's schools, published first-grade zones and wards on its own base map.
 
@@ -53,7 +56,7 @@ def public_map(
     school, the road route, metres and minutes walking and by motorbike, and the other
     schools in reach with their free seats, from ``GET /api/v1/eligibility``.
     """
-    return _page(request, session, settings, networks, backgrounds, pages, "public")
+    return _page(request, session, settings, networks, backgrounds, pages, public, "public")
 
 
 @router.get("/office", response_class=HTMLResponse, summary="The office and planners' view")
@@ -64,13 +67,14 @@ def office_map(
     networks: NetworkDep,
     backgrounds: BackgroundsDep,
     pages: MapPagesDep,
+    public: PublicDataDep,
 ) -> Response:
     """The forecast seat shortfall per zone or ward and zone versions side by side.
 
     The page holds only what the public map shows; after login with a key of role
     ``enrolment_officer``, ``planner`` or ``admin`` it loads the rest from the API.
     """
-    return _page(request, session, settings, networks, backgrounds, pages, "office")
+    return _page(request, session, settings, networks, backgrounds, pages, public, "office")
 
 
 def _page(
@@ -80,6 +84,7 @@ def _page(
     networks: NetworkCache,
     backgrounds: MapBackgrounds,
     pages: MapPages,
+    public: PublicData,
     page: PageName,
 ) -> Response:
     def draw() -> str:
@@ -88,14 +93,7 @@ def _page(
             data, page=page, assets_mode="served", api_base="", tile_layer=tile_layer(settings)
         )
 
-    cached = pages.page((page, *map_state(session)), draw)
+    state = public.state or map_state(session)
+    cached = pages.page((page, *state), draw)
     session.close()
-    headers = {"ETag": cached.etag, "Cache-Control": CACHE_CONTROL}
-    sent_tags = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
-    if cached.etag in sent_tags or "*" in sent_tags:
-        return Response(status_code=304, headers={**headers, "Vary": "Accept-Encoding"})
-    coding, body = cached.encoded(request.headers.get("accept-encoding", ""))
-    if coding != "identity":
-        # a coded body passes the gzip middleware untouched; it adds Vary to the others
-        headers |= {"Content-Encoding": coding, "Vary": "Accept-Encoding"}
-    return HTMLResponse(body, headers=headers)
+    return cached_answer(request, cached, media_type="text/html; charset=utf-8")

@@ -13,7 +13,6 @@ import dataclasses
 import datetime as dt
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -119,7 +118,7 @@ async def start_placement(
             session, networks, round_id=round_id, method=body.method, seed=body.seed, audit=audit
         )
 
-    return run_public(await anyio.to_thread.run_sync(place, limiter=heavy_jobs))
+    return run_public(await heavy_jobs.run(place))
 
 
 @router.get("/rounds/{round_id}/placement")

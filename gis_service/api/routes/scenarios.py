@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
@@ -219,7 +218,7 @@ async def evaluate_scenario(
         session.commit()
         return evaluation_answer(stored)
 
-    return await anyio.to_thread.run_sync(evaluate, limiter=heavy_jobs)
+    return await heavy_jobs.run(evaluate)
 
 
 class SuggestRequest(SiteRequest):
@@ -254,7 +253,7 @@ async def suggest(
     body: SuggestRequest,
 ) -> SuggestedSites:
     """Choose sites for new schools with the gain over the baseline and the proven gap."""
-    suggestion = await anyio.to_thread.run_sync(suggest_sites, context, body, limiter=heavy_jobs)
+    suggestion = await heavy_jobs.run(lambda: suggest_sites(context, body))
     answer = SuggestedSites.model_validate(suggestion.answer(), from_attributes=True)
     if body.scenario_name is not None:
         scenario = ScenarioIn.model_validate(

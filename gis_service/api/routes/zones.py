@@ -14,20 +14,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-import anyio.to_thread
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from gis_service.api.cached import cached_answer
 from gis_service.api.deps import (
     HeavyJobsDep,
-    LookupSlotsDep,
+    LookupsDep,
+    MapPagesDep,
     NetworkDep,
     OptionalPrincipalDep,
     PlannerDep,
+    PublicDataDep,
     SessionDep,
     SettingsDep,
-    ZoneVersionsDep,
     ZoningCacheDep,
     rate_limited,
 )
@@ -44,11 +45,11 @@ from gis_service.api.schemas import (
 from gis_service.db import zones_repository
 from gis_service.db.repository import Principal
 from gis_service.db.zones_repository import ZoneVersionRecord
-from gis_service.errors import BusyError, NotFoundError
+from gis_service.errors import NotFoundError
 from gis_service.geojson import zone_feature, zone_point_feature
 from gis_service.text import PlainText
 from gis_service.zones.compute import ZoningOptions, compute_zoning, default_version_name
-from gis_service.zones.eligibility import SchoolInReach, home_eligibility, published_zones
+from gis_service.zones.eligibility import SchoolInReach, home_eligibility
 from gis_service.zones.geography import bundled_zoning_manifest, read_zoning_manifest
 
 router = APIRouter(tags=["zones"])
@@ -131,7 +132,7 @@ async def compute_zones(
         session.commit()
         return _public(record, inputs=True)
 
-    return await anyio.to_thread.run_sync(compute, limiter=heavy_jobs)
+    return await heavy_jobs.run(compute)
 
 
 @router.get("/zones/versions")
@@ -248,20 +249,40 @@ class ZonePointCollection(BaseModel):
     version: ZoneVersionPublic
 
 
-@router.get("/zones", response_class=GeoJSONResponse)
+@router.get(
+    "/zones",
+    response_class=GeoJSONResponse,
+    response_model=ZoneCollection,
+    responses={304: {"description": "Not modified: the tag sent in `If-None-Match` holds"}},
+)
 def read_zones(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     principal: OptionalPrincipalDep,
+    public: PublicDataDep,
+    answers: MapPagesDep,
     version: VersionQuery = None,
-) -> ZoneCollection:
-    """The zones of the published version (or of ``version``: staff only for a draft)."""
-    record = _chosen_version(session, settings.district_code, version, principal)
-    zones = zones_repository.zones_of(session, record.id)
-    return ZoneCollection(
-        features=[ZoneFeature.model_validate(zone_feature(z)) for z in zones],
-        version=_public(record, statistics=False),
-    )
+) -> Response:
+    """The zones of the published version (or of ``version``: staff only for a draft).
+
+    The published zones are drawn once per state of what the public sees and sent with
+    an ``ETag`` (304 for a client that sends it back), gzip or brotli as accepted.
+    """
+
+    def collection() -> str:
+        record = _chosen_version(session, settings.district_code, version, principal)
+        zones = zones_repository.zones_of(session, record.id)
+        return ZoneCollection(
+            features=[ZoneFeature.model_validate(zone_feature(z)) for z in zones],
+            version=_public(record, statistics=False),
+        ).model_dump_json()
+
+    if version is not None or public.state is None:
+        return Response(collection(), media_type=GeoJSONResponse.media_type)
+    cached = answers.page(("zones", *public.state), collection)
+    session.close()
+    return cached_answer(request, cached, media_type=GeoJSONResponse.media_type)
 
 
 @router.get("/zones/points", response_class=GeoJSONResponse)
@@ -341,18 +362,16 @@ class EligibilityAnswer(BaseModel):
 @router.get(
     "/eligibility",
     dependencies=[Depends(rate_limited("lookups"))],
+    response_model=EligibilityAnswer,
     responses=RATE_LIMITED_RESPONSES,
 )
-def eligibility(
-    session: SessionDep,
-    settings: SettingsDep,
-    networks: NetworkDep,
-    zone_versions: ZoneVersionsDep,
-    lookup_slots: LookupSlotsDep,
+async def eligibility(
+    public: PublicDataDep,
+    lookups: LookupsDep,
     lat: Annotated[float, Query(description="latitude of the home, EPSG:4326 degrees")],
     lon: Annotated[float, Query(description="longitude of the home, EPSG:4326 degrees")],
     mode: TravelModeName = "walk",
-) -> EligibilityAnswer:
+) -> Response:
     """The school whose published admission zone holds the home, and the alternatives.
 
     Any point of the district (its boundary line included) gets an answer; a point outside
@@ -361,29 +380,28 @@ def eligibility(
     leaves unjoined to the streets does not strand a home); ``origin_snap_m`` is the walk
     to it. When the home cannot reach its zone school on the network at all (no such road
     within the snapping limit: beyond water without a crossing), the zone school is still
-    named and ``reason`` says why the route is missing. Past a few look-ups computed at
-    once, one more answers 503 with ``Retry-After`` at once instead of waiting in a queue.
+    named and ``reason`` says why the route is missing. The published zones and schools
+    are held in memory (a change shows within a second); past the look-ups that can wait
+    for a thread, one more answers 503 with ``Retry-After`` at once.
     """
-    if not lookup_slots.acquire(blocking=False):
-        msg = "too many look-ups at once: try again in a moment"
-        raise BusyError(msg, retry_after_s=1)
-    try:
-        district_net = networks.for_district(session, settings.district_code)
-        published = published_zones(session, district_net.district.code, zone_versions)
-        session.close()  # the store is not needed for the routing
-        found = home_eligibility(
-            published, district_net, lat=lat, lon=lon, mode=mode, pointer="query:lat"
+    data = public.lookup()
+
+    def answer() -> bytes:
+        found = home_eligibility(data, lat=lat, lon=lon, mode=mode, pointer="query:lat")
+        return (
+            EligibilityAnswer(
+                lat=found.lat,
+                lon=found.lon,
+                mode=found.mode,
+                zone_version=VersionSummary.model_validate(found.version, from_attributes=True),
+                zone_school=None if found.zone_school is None else _eligible(found.zone_school),
+                route=None if found.route is None else route_line(data.district_net, found.route),
+                origin_snap_m=found.origin_snap_m,
+                reason=found.reason,
+                other_schools=[_eligible(s) for s in found.other_schools],
+            )
+            .model_dump_json()
+            .encode()
         )
-    finally:
-        lookup_slots.release()
-    return EligibilityAnswer(
-        lat=found.lat,
-        lon=found.lon,
-        mode=found.mode,
-        zone_version=VersionSummary.model_validate(found.version, from_attributes=True),
-        zone_school=None if found.zone_school is None else _eligible(found.zone_school),
-        route=None if found.route is None else route_line(district_net, found.route),
-        origin_snap_m=found.origin_snap_m,
-        reason=found.reason,
-        other_schools=[_eligible(s) for s in found.other_schools],
-    )
+
+    return Response(await lookups.run(answer), media_type="application/json")

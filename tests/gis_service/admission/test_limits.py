@@ -117,10 +117,23 @@ def test_look_ups_past_the_limit_are_refused(
         json_object(client.get("/api/v1/schools", params={"q": "Lê"}), 200)
         _refused(client.get("/api/v1/eligibility", params=params), "look-ups")
         _refused(client.get("/api/v1/schools"), "look-ups")
+        school = "79770020"
+        _refused(
+            client.get("/api/v1/route", params={"from": f"{home[1]},{home[0]}", "to": school}),
+            "look-ups",
+        )
+        _refused(client.get("/api/v1/schools/nearest", params=params), "look-ups")
+        _refused(client.get(f"/api/v1/isochrones/{school}"), "look-ups")
         # what is not a counted look-up still answers
         json_object(client.get("/api/v1/health"), 200)
         paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/api/v1/eligibility", "/api/v1/schools"):
+    for path in (
+        "/api/v1/eligibility",
+        "/api/v1/schools",
+        "/api/v1/route",
+        "/api/v1/schools/nearest",
+        "/api/v1/isochrones/{code}",
+    ):
         assert "429" in paths[path]["get"]["responses"]
 
 

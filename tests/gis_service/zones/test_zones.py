@@ -240,13 +240,6 @@ def test_compute_and_publish_over_http(
     problem(zone_client.get("/api/v1/zones/points", params={"version": "nope"}), 404, "nope")
 
 
-@pytest.fixture
-def published_client(fast_settings: Settings, computed: Computed) -> Iterator[TestClient]:
-    publish_zones(fast_settings, computed.optimal)
-    with TestClient(create_app(fast_settings)) as client:
-        yield client
-
-
 def test_eligibility_names_the_zone_school_and_the_route(
     zoned_read_only_client: TestClient, computed: Computed
 ) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
 import anyio
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +21,8 @@ from gis_service.errors import BusyError
 from gis_service.settings import Settings
 from gis_service.startup import open_engine, prepare_store
 from tests.support.http import problem
+
+_T = TypeVar("_T")
 
 
 def test_a_request_without_a_free_connection_answers_503_and_health_still_answers(
@@ -85,6 +91,12 @@ def test_a_lookup_finding_every_thread_taken_and_the_queue_full_answers_503(
         app.state.lookups = kept  # type: ignore[attr-defined]
 
 
+def _in_a_loop_of_its_own(main: Callable[[], Awaitable[_T]]) -> _T:
+    """Run ``main`` in an event loop of a thread of its own (another test may own this one)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(anyio.run, main).result()
+
+
 def test_compute_threads_queue_up_to_their_bound_then_refuse() -> None:
     async def scenario() -> list[str]:
         threads = ComputeThreads(1, 1, "look-ups")
@@ -110,7 +122,7 @@ def test_compute_threads_queue_up_to_their_bound_then_refuse() -> None:
             release.set()
         return outcomes
 
-    outcomes = anyio.run(scenario)
+    outcomes = _in_a_loop_of_its_own(scenario)
     assert outcomes[0] == "busy: too many look-ups at once: try again in a moment"
     assert outcomes[1:] == ["done", "done"]
 
@@ -118,4 +130,4 @@ def test_compute_threads_queue_up_to_their_bound_then_refuse() -> None:
 @pytest.mark.parametrize("waiting", [0, 3])
 def test_compute_threads_run_at_once_while_a_thread_is_free(waiting: int) -> None:
     threads = ComputeThreads(2, waiting, "look-ups")
-    assert anyio.run(threads.run, lambda: 41 + 1) == 42
+    assert _in_a_loop_of_its_own(lambda: threads.run(lambda: 41 + 1)) == 42

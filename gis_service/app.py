@@ -37,7 +37,7 @@ from gis_service.planning.cache import PlanningCache
 from gis_service.public_data import PublicData
 from gis_service.settings import Settings
 from gis_service.startup import fail_interrupted_runs, open_engine, prepare_store
-from gis_service.web_map import MapBackgrounds, MapPages
+from gis_service.web_map import CachedAnswers, MapBackgrounds
 from gis_service.zones.geography import ZoningCache
 from maps import assets
 from maps.pages import ASSET_URL
@@ -95,7 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.planning_cache = PlanningCache()
     app.state.map_backgrounds = MapBackgrounds()
     app.state.rate_limiter = RateLimiter(settings)
-    app.state.map_pages = MapPages()
+    app.state.cached_answers = CachedAnswers()
     app.state.lookups = ComputeThreads(LOOKUPS_AT_ONCE, LOOKUPS_WAITING, "look-ups")
     # pages and GeoJSON shrink to a quarter or less: the map must load on a slow phone link
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)

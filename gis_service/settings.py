@@ -141,6 +141,11 @@ class Settings(BaseSettings):
         "secret answers 429 until the window moves on.",
     )
 
+    @property
+    def rate_limits_in_memory(self) -> bool:
+        """Whether the rate-limit counts live in this process's memory (not shared)."""
+        return self.rate_limit_storage.startswith("memory")
+
     @field_validator(
         "rate_limit_writes",
         "rate_limit_lookups",

@@ -339,8 +339,11 @@ def _accepted_codings(header: str) -> set[str]:
     return accepted
 
 
-class MapPages:
-    """The map pages, each drawn once per state of the map (see :func:`map_state`)."""
+class CachedAnswers:
+    """Answers drawn once per state of the map (see :func:`map_state`), each under its key.
+
+    The map pages (``("public", *state)``) and the published zones (``("zones", *state)``).
+    """
 
     #: States kept at once; an older one is dropped when a new one is drawn.
     KEPT = 8
@@ -349,8 +352,8 @@ class MapPages:
         self._lock = threading.Lock()
         self._pages: dict[tuple[object, ...], CachedPage] = {}
 
-    def page(self, key: tuple[object, ...], draw: Callable[[], str]) -> CachedPage:
-        """Return the page of ``key``, drawing it with ``draw`` the first time."""
+    def drawn(self, key: tuple[object, ...], draw: Callable[[], str]) -> CachedPage:
+        """Return the answer of ``key``, drawing it with ``draw`` the first time."""
         with self._lock:
             if key not in self._pages:
                 if len(self._pages) >= self.KEPT:

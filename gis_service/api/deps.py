@@ -28,7 +28,7 @@ from gis_service.planning.cache import PlanningCache
 from gis_service.planning.evaluation import PlanningContext
 from gis_service.public_data import PublicData
 from gis_service.settings import Settings
-from gis_service.web_map import MapBackgrounds, MapPages
+from gis_service.web_map import CachedAnswers, MapBackgrounds
 from gis_service.zones.geography import ZoningCache
 
 
@@ -207,13 +207,13 @@ async def get_backgrounds(request: Request) -> MapBackgrounds:
 BackgroundsDep = Annotated[MapBackgrounds, Depends(get_backgrounds)]
 
 
-async def get_map_pages(request: Request) -> MapPages:
-    """Return the app's drawn map pages (each drawn once per state of the map)."""
-    pages: MapPages = request.app.state.map_pages
-    return pages
+async def get_cached_answers(request: Request) -> CachedAnswers:
+    """Return the app's drawn answers: map pages and published zones, once per state."""
+    answers: CachedAnswers = request.app.state.cached_answers
+    return answers
 
 
-MapPagesDep = Annotated[MapPages, Depends(get_map_pages)]
+CachedAnswersDep = Annotated[CachedAnswers, Depends(get_cached_answers)]
 
 
 async def get_planning_cache(request: Request) -> PlanningCache:

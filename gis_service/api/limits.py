@@ -82,7 +82,7 @@ class RateLimiter:
         self._strategy = MovingWindowRateLimiter(storage_from_string(storage, **options))
         self.enabled = settings.rate_limit_enabled
         #: Whether the counts are in this process's memory (counting does no I/O).
-        self.in_memory = storage.startswith("memory")
+        self.in_memory = settings.rate_limits_in_memory
         self._limits: dict[Scope, Sequence[RateLimitItem]] = {
             "writes": parse_many(settings.rate_limit_writes),
             "lookups": parse_many(settings.rate_limit_lookups),

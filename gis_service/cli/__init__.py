@@ -131,7 +131,7 @@ def serve(
     engine = open_engine(settings, pool_size=1)
     fail_interrupted_runs(engine)
     engine.dispose()
-    if settings.rate_limit_storage.startswith("memory"):
+    if settings.rate_limits_in_memory:
         typer.echo(
             f"rate limits are counted by each of the {workers} processes apart; "
             "set SCHOOLGIS_RATE_LIMIT_STORAGE=redis://... to share them",

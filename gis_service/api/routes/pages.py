@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from gis_service.api.cached import cached_answer
 from gis_service.api.deps import (
     BackgroundsDep,
-    MapPagesDep,
+    CachedAnswersDep,
     NetworkDep,
     PublicDataDep,
     SessionDep,
@@ -28,8 +28,8 @@ from gis_service.networks import NetworkCache
 from gis_service.public_data import PublicData
 from gis_service.settings import Settings
 from gis_service.web_map import (
+    CachedAnswers,
     MapBackgrounds,
-    MapPages,
     map_state,
     public_map_data,
     tile_layer,
@@ -47,7 +47,7 @@ def public_map(
     settings: SettingsDep,
     networks: NetworkDep,
     backgrounds: BackgroundsDep,
-    pages: MapPagesDep,
+    pages: CachedAnswersDep,
     public: PublicDataDep,
 ) -> Response:
     """The district's schools, published first-grade zones and wards on its own base map.
@@ -66,7 +66,7 @@ def office_map(
     settings: SettingsDep,
     networks: NetworkDep,
     backgrounds: BackgroundsDep,
-    pages: MapPagesDep,
+    pages: CachedAnswersDep,
     public: PublicDataDep,
 ) -> Response:
     """The forecast seat shortfall per zone or ward and zone versions side by side.
@@ -83,7 +83,7 @@ def _page(
     settings: Settings,
     networks: NetworkCache,
     backgrounds: MapBackgrounds,
-    pages: MapPages,
+    pages: CachedAnswers,
     public: PublicData,
     page: PageName,
 ) -> Response:
@@ -94,6 +94,6 @@ def _page(
         )
 
     state = public.state or map_state(session)
-    cached = pages.page((page, *state), draw)
+    cached = pages.drawn((page, *state), draw)
     session.close()
     return cached_answer(request, cached, media_type="text/html; charset=utf-8")

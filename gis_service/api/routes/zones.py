@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from gis_service.api.cached import cached_answer
 from gis_service.api.deps import (
+    CachedAnswersDep,
     HeavyJobsDep,
     LookupsDep,
-    MapPagesDep,
     NetworkDep,
     OptionalPrincipalDep,
     PlannerDep,
@@ -261,7 +261,7 @@ def read_zones(
     settings: SettingsDep,
     principal: OptionalPrincipalDep,
     public: PublicDataDep,
-    answers: MapPagesDep,
+    answers: CachedAnswersDep,
     version: VersionQuery = None,
 ) -> Response:
     """The zones of the published version (or of ``version``: staff only for a draft).
@@ -280,7 +280,7 @@ def read_zones(
 
     if version is not None or public.state is None:
         return Response(collection(), media_type=GeoJSONResponse.media_type)
-    cached = answers.page(("zones", *public.state), collection)
+    cached = answers.drawn(("zones", *public.state), collection)
     session.close()
     return cached_answer(request, cached, media_type=GeoJSONResponse.media_type)
 
